@@ -1,0 +1,66 @@
+import { Logger as PowertoolsLogger } from "@aws-lambda-powertools/logger";
+import type { Logger, LogLevel } from "./logger.ts";
+import { redact, SecretRegistry } from "./redact.ts";
+
+const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+/** A log line as handed to a sink (after redaction). */
+export interface LogRecord {
+  level: LogLevel;
+  message: string;
+  [field: string]: unknown;
+}
+
+export type LogSink = (record: LogRecord) => void;
+
+/**
+ * Logger that redacts, then hands the record to a sink. The default sink is AWS Lambda Powertools'
+ * logger (structured JSON on stdout, Lambda context fields, POWERTOOLS_LOG_LEVEL); tests and the
+ * CLI pass their own sink.
+ */
+export class RedactingLogger implements Logger {
+  constructor(
+    private readonly sink: LogSink,
+    private readonly secrets: SecretRegistry = new SecretRegistry(),
+    private readonly base: Record<string, unknown> = {},
+    private readonly minLevel: LogLevel = "debug",
+  ) {}
+
+  private write(level: LogLevel, message: string, fields?: Record<string, unknown>): void {
+    if (ORDER[level] < ORDER[this.minLevel]) return;
+    const safe = redact({ ...this.base, ...(fields ?? {}) }, this.secrets) as Record<string, unknown>;
+    this.sink({ ...safe, level, message: this.secrets.scrub(message) });
+  }
+
+  debug(message: string, fields?: Record<string, unknown>): void {
+    this.write("debug", message, fields);
+  }
+  info(message: string, fields?: Record<string, unknown>): void {
+    this.write("info", message, fields);
+  }
+  warn(message: string, fields?: Record<string, unknown>): void {
+    this.write("warn", message, fields);
+  }
+  error(message: string, fields?: Record<string, unknown>): void {
+    this.write("error", message, fields);
+  }
+  child(fields: Record<string, unknown>): Logger {
+    return new RedactingLogger(this.sink, this.secrets, { ...this.base, ...fields }, this.minLevel);
+  }
+  /** Secrets registered here are masked in every line of this logger and its children. */
+  get secretRegistry(): SecretRegistry {
+    return this.secrets;
+  }
+}
+
+export function powertoolsSink(serviceName = "c2c-connector"): LogSink {
+  const pt = new PowertoolsLogger({ serviceName });
+  return ({ level, message, ...fields }) => pt[level](message, fields);
+}
+
+/** Collects records in memory: for tests and for the CLI's --trace. */
+export function memorySink(records: LogRecord[]): LogSink {
+  return (r) => records.push(r);
+}
+
+export const silentLogger: Logger = new RedactingLogger(() => {});

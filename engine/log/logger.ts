@@ -1,0 +1,14 @@
+/**
+ * Structured logging. Every field passes through `redact` before it is written, so tokens,
+ * secrets and user ids never reach a log line (DEVELOPERS.md "Secrets never reach a log").
+ */
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+export interface Logger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+  /** A child logger whose lines carry `fields` too. */
+  child(fields: Record<string, unknown>): Logger;
+}

@@ -1,0 +1,177 @@
+/**
+ * The compiled form of a mapping bundle: what the runtime executes. Produced by compileBundle()
+ * from a validated ConnectorMapping (mapping.types.ts, generated from the schema), it is plain
+ * JSON so build.mjs can embed it in the Lambda artifact: no YAML parser and no schema compiler
+ * at cold start. Matter references are resolved to numeric ids and canonical hex strings,
+ * `use:` references are merged, defaults are filled in.
+ */
+import type { Oauth, GeneralAuthorization, Pagination, Value } from "./mapping.types.ts";
+
+/** A JSONata expression with the place that declared it (for errors and --trace). */
+export interface Expr {
+  src: string;
+  /** "mappings/acme/connector.yaml:12:9" */
+  at: string;
+}
+
+export type ValueSpec = { expr: Expr } | { literal: Exclude<Value, string> };
+
+export interface CompiledCall {
+  /** Key under which the response body is kept in `responses`. */
+  name: string;
+  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+  path: string;
+  baseUrl?: string;
+  pathParams: Record<string, Expr>;
+  query: Record<string, ValueSpec>;
+  headers: Record<string, ValueSpec>;
+  body?: Expr;
+  form?: Record<string, ValueSpec>;
+  auth: "token" | "none" | "clientCredentials";
+  timeoutMs?: number;
+  success?: Expr;
+  acceptStatus: number[];
+  pagination?: { style: Pagination["style"]; param?: string; next?: Expr; start: number; hasMore?: Expr; maxPages: number };
+  at: string;
+}
+
+export interface CompiledAttributeRef {
+  clusterId: number;
+  attributeId: number;
+  expr: Expr;
+}
+
+export interface CompiledAction {
+  requests: CompiledCall[];
+  /** Attributes confirmed by a successful answer. */
+  confirms: CompiledAttributeRef[];
+  responseFields: Array<{ id: number; hexId: string; expr: Expr }>;
+  at: string;
+}
+
+export interface CompiledAttribute {
+  id: number;
+  hexId: string;
+  name: string;
+  read?: Expr;
+  /** Constant value; `hasConstant` distinguishes a declared null from no constant. */
+  constant?: unknown;
+  hasConstant: boolean;
+  write?: CompiledAction;
+}
+
+export interface CompiledField {
+  id: number;
+  hexId: string;
+  name: string;
+}
+
+export interface CompiledCommand {
+  id: number;
+  hexId: string;
+  name: string;
+  /** The command's request fields from the cluster table, to expose `fields.<Name>` and `fields."0x0000"`. */
+  fields: CompiledField[];
+  action: CompiledAction;
+}
+
+export interface CompiledMatterEvent {
+  id: number;
+  hexId: string;
+  name: string;
+  when: Expr;
+  fields: Array<{ id: number; hexId: string; name: string; expr: Expr }>;
+}
+
+export interface CompiledCluster {
+  id: number;
+  hexId: string;
+  name: string;
+  /** Matter 1.4 revision from the cluster table (1..10). */
+  revision: number;
+  featureMap?: number;
+  attributes: CompiledAttribute[];
+  commands: CompiledCommand[];
+  events: CompiledMatterEvent[];
+}
+
+export interface CompiledEndpoint {
+  id: string;
+  /** Spec names of the device types, as reported in the capability report. */
+  deviceTypes: string[];
+  when?: Expr;
+  clusters: CompiledCluster[];
+}
+
+export interface CompiledProfile {
+  id: string;
+  match: Expr;
+  endpoints: CompiledEndpoint[];
+}
+
+export interface CompiledVerify {
+  scheme: "hmac" | "sharedSecret" | "publicKey" | "none";
+  algorithm?: string;
+  encoding?: "hex" | "base64";
+  header?: string;
+  prefix?: string;
+  signed?: string;
+  timestampHeader?: string;
+  toleranceSeconds?: number;
+  secret?: { env: string; secretsManager?: boolean; key?: string };
+  publicKey?: { env: string; secretsManager?: boolean; key?: string };
+}
+
+export interface CompiledWebhooks {
+  verify: CompiledVerify;
+  handshakes: Array<{ when: Expr; verify: boolean; respond: { status: number; body?: Expr } }>;
+  events: Expr;
+  ignore?: Expr;
+  eventId?: Expr;
+  order?: Expr;
+  userId?: Expr;
+  deviceId: Expr;
+  state: Expr;
+  profile?: Expr;
+}
+
+export interface CompiledBundle {
+  formatVersion: 1;
+  vendor: { id: string; name: string };
+  /** Bundle folder relative to the repository (for messages). */
+  source: string;
+  settings: Record<string, unknown>;
+  oauth?: Oauth;
+  generalAuthorization?: GeneralAuthorization;
+  api: {
+    baseUrl: string;
+    auth: { in: "header" | "query"; name: string; prefix: string };
+    headers: Record<string, string>;
+    timeoutMs: number;
+    retry: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number; retryOn: number[] };
+    statusMap: Record<string, number>;
+  };
+  operations: {
+    activateUser: { requests: CompiledCall[]; userId: Expr };
+    discoverDevices: {
+      requests: CompiledCall[];
+      list: CompiledCall;
+      devices: Expr;
+      userId: Expr;
+      device: { id: Expr; name?: Expr; brand?: Expr; model?: Expr; nodeId?: Expr; metadata?: Expr };
+      filterQuery?: Record<string, ValueSpec>;
+    };
+    getDevice?: { request: CompiledCall; device: Expr };
+    deactivateUser: { requests: CompiledCall[]; userId?: Expr };
+  };
+  /** In file order: the first profile whose `match` is true wins. */
+  profiles: CompiledProfile[];
+  webhooks?: CompiledWebhooks;
+}
+
+/** Engine defaults, written down once (README "Mapping format"). */
+export const API_DEFAULTS = {
+  timeoutMs: 1000,
+  retry: { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1000, retryOn: [429, 500, 502, 503, 504] },
+  auth: { in: "header" as const, name: "Authorization", prefix: "Bearer " },
+};

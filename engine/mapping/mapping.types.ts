@@ -1,0 +1,607 @@
+/* Generated from schemas/mapping.schema.json by scripts/generate-mapping-types.ts. Do not edit: edit the schema and run `npm run generate`. */
+
+/**
+ * A JSONata expression. Parsed when the bundle is validated; compiled once per container.
+ * 
+ * This interface was referenced by `ConnectorMapping`'s JSON-Schema
+ * via the `definition` "expression".
+ */
+export type Expression = string
+/**
+ * A JSONata expression (string) or a literal number, boolean or null.
+ * 
+ * This interface was referenced by `ConnectorMapping`'s JSON-Schema
+ * via the `definition` "value".
+ */
+export type Value = (string | number | boolean | null)
+/**
+ * Vendor requests made in order; each response is kept in `responses` under the call's name.
+ * 
+ * This interface was referenced by `ConnectorMapping`'s JSON-Schema
+ * via the `definition` "calls".
+ */
+export type Calls = Call[]
+/**
+ * A Matter attribute of a cluster: a read expression (string shorthand) or an object with read, constant value and/or write.
+ * 
+ * This interface was referenced by `ConnectorMapping`'s JSON-Schema
+ * via the `definition` "attribute".
+ */
+export type Attribute = (Expression | {
+read?: Expression
+/**
+ * A constant Matter value (for fixed attributes such as MinLevel).
+ */
+value?: (string | number | boolean | null | unknown[] | {
+
+})
+write?: Command
+})
+
+/**
+ * A C2C connector mapping bundle (connector.yaml): how one vendor cloud maps onto managed integrations for AWS IoT Device Management. Every string called an expression is JSONata, evaluated against the context documented in the README (request, token, secret, settings, responses, response, device, deviceId, endpointId, command, fields, value, attributes, page).
+ */
+export interface ConnectorMapping {
+/**
+ * Optional pointer to this schema, for editors.
+ */
+$schema?: string
+/**
+ * Format version of this file. The engine refuses versions it does not know; migrations between versions are documented in the README.
+ */
+apiVersion: "c2c.mapping/v1"
+/**
+ * Who the vendor is.
+ */
+vendor: {
+/**
+ * Short machine name; also the bundle folder name and the artifact name.
+ */
+id: string
+/**
+ * Human name of the vendor.
+ */
+name: string
+/**
+ * Where the vendor API is documented.
+ */
+documentation?: string
+}
+/**
+ * Bundle-wide constants, available to every expression as `settings`.
+ */
+settings?: {
+[k: string]: unknown
+}
+oauth?: Oauth
+generalAuthorization?: GeneralAuthorization
+api: Api
+/**
+ * Named vendor requests, reusable from operations and commands with `use: <name>`.
+ */
+calls?: {
+[k: string]: Call
+}
+operations: Operations
+/**
+ * Device kinds. A vendor device takes the first profile (in file order) whose `match` is true.
+ */
+profiles: {
+[k: string]: Profile
+}
+webhooks?: Webhooks
+}
+/**
+ * OAuth 2.0 authorization-code settings of the vendor. MI performs the OAuth flow; these values generate the CreateConnectorDestination request so the two never drift.
+ * 
+ * This interface was referenced by `ConnectorMapping`'s JSON-Schema
+ * via the `definition` "oauth".
+ */
+export interface Oauth {
+/**
+ * The vendor's authorization endpoint.
+ */
+authorizationUrl: string
+/**
+ * The vendor's token endpoint.
+ */
+tokenUrl: string
+/**
+ * Scopes requested at linking (sent space-separated).
+ */
+scopes?: string[]
+/**
+ * How MI authenticates to the token endpoint: client credentials in the Authorization header or in the body.
+ */
+tokenEndpointAuthMethod: ("HTTP_BASIC" | "REQUEST_BODY_CREDENTIALS")
+/**
+ * Whether the vendor requires PKCE.
+ */
+pkce?: boolean
+/**
+ * Ask MI to renew refresh tokens this many days before expiry.
+ */
+proactiveRefreshDays?: number
+}
+/**
+ * For vendors without OAuth: MI passes a Secrets Manager reference; the engine reads the secret and authenticates vendor calls as declared here.
+ * 
+ * This interface was referenced by `ConnectorMapping`'s JSON-Schema
+ * via the `definition` "generalAuthorization".
+ */
+export interface GeneralAuthorization {
+/**
+ * Name of the auth material in CreateConnectorDestination.
+ */
+authMaterialName: string
+/**
+ * How fields of the secret authenticate vendor calls.
+ */
+apply: {
+/**
+ * bearer: `Authorization: Bearer <field>`; basic: `Authorization: Basic base64(user:password)`; apiKeyHeader / apiKeyQuery: the field in a header or query parameter.
+ */
+scheme: ("bearer" | "basic" | "apiKeyHeader" | "apiKeyQuery")
+/**
+ * Secret field holding the token or API key.
+ */
+field?: string
+/**
+ * basic: secret field with the user name.
+ */
+usernameField?: string
+/**
+ * basic: secret field with the password.
+ */
+passwordField?: string
+/**
+ * apiKeyHeader / apiKeyQuery: header or parameter name.
+ */
+name?: string
+}
+}
+/**
+ * The vendor's REST API: where it is and how calls behave.
+ * 
+ * This interface was referenced by `ConnectorMapping`'s JSON-Schema
+ * via the `definition` "api".
+ */
+export interface Api {
+/**
+ * Base URL every call path is appended to.
+ */
+baseUrl: string
+/**
+ * Path, relative to the bundle, of the vendor's OpenAPI document; every declared call is checked against it.
+ */
+openapi?: string
+/**
+ * How the OAuth access token is sent (default: `Authorization: Bearer <token>`).
+ */
+auth?: {
+/**
+ * Header or query parameter.
+ */
+in?: ("header" | "query")
+/**
+ * Header or parameter name.
+ */
+name?: string
+/**
+ * Text put before the token.
+ */
+prefix?: string
+}
+/**
+ * Literal headers sent with every call.
+ */
+headers?: {
+[k: string]: string
+}
+/**
+ * Upper bound for one call; the engine also bounds it by what is left of the invocation.
+ */
+timeoutMs?: number
+/**
+ * Retry policy for 429 and 5xx answers and network errors; `Retry-After` is honoured within the time budget.
+ */
+retry?: {
+/**
+ * Attempts in all, the first included.
+ */
+maxAttempts?: number
+/**
+ * First backoff delay; doubles each attempt, with jitter.
+ */
+baseDelayMs?: number
+/**
+ * Largest delay between attempts.
+ */
+maxDelayMs?: number
+/**
+ * HTTP statuses that are retried.
+ */
+retryOn?: number[]
+}
+/**
+ * Vendor HTTP status -> response code reported to MI, overriding the engine defaults (401->401, 403->403, 404->404, 429->429, 5xx->502, timeout->504).
+ */
+statusMap?: {
+[k: string]: number
+}
+}
+/**
+ * One vendor HTTP request. Either complete (method and path) or `use: <named call>` with overrides.
+ * 
+ * This interface was referenced by `ConnectorMapping`'s JSON-Schema
+ * via the `definition` "call".
+ */
+export interface Call {
+/**
+ * Name of an entry in `calls` to start from; fields given here override it.
+ */
+use?: string
+/**
+ * Name under which the response body is kept in `responses` for later expressions (default: `use`).
+ */
+name?: string
+/**
+ * HTTP method.
+ */
+method?: ("GET" | "POST" | "PUT" | "PATCH" | "DELETE")
+/**
+ * Path appended to the base URL; `{name}` placeholders are filled from `pathParams`, URL-encoded, so no value can change the host or the path's shape.
+ */
+path?: string
+/**
+ * Overrides `api.baseUrl` for this call (for example an OAuth revoke endpoint on another host).
+ */
+baseUrl?: string
+/**
+ * Expressions for the path placeholders.
+ */
+pathParams?: {
+[k: string]: Expression
+}
+query?: ValueMap
+headers?: ValueMap
+body?: Expression
+form?: ValueMap
+/**
+ * token (default): the user's access token as `api.auth` says; none: no credentials; clientCredentials: HTTP basic auth with the client id and secret from the environment (C2C_OAUTH_CLIENT_ID / C2C_OAUTH_CLIENT_SECRET), for revocation endpoints.
+ */
+auth?: ("token" | "none" | "clientCredentials")
+/**
+ * Overrides `api.timeoutMs` for this call.
+ */
+timeoutMs?: number
+success?: Expression
+/**
+ * Non-2xx statuses that count as success for this call (for example 404 on a revoke of an unknown token).
+ */
+acceptStatus?: number[]
+pagination?: Pagination
+}
+/**
+ * Names to values; each value is a JSONata expression (string) or a literal.
+ * 
+ * This interface was referenced by `ConnectorMapping`'s JSON-Schema
+ * via the `definition` "valueMap".
+ */
+export interface ValueMap {
+[k: string]: Value
+}
+/**
+ * How a list call pages. cursor: a value from each response is sent back as a parameter; page: a page number is incremented; link: the URL in the `Link: <...>; rel="next"` header is followed.
+ * 
+ * This interface was referenced by `ConnectorMapping`'s JSON-Schema
+ * via the `definition` "pagination".
+ */
+export interface Pagination {
+/**
+ * Pagination style.
+ */
+style: ("cursor" | "page" | "link")
+/**
+ * cursor / page: name of the query parameter carrying the cursor or page number.
+ */
+param?: string
+next?: Expression
+/**
+ * page: number of the first page (default 1).
+ */
+start?: number
+hasMore?: Expression
+/**
+ * Safety stop (default 1000).
+ */
+maxPages?: number
+}
+/**
+ * How the four MI operations become vendor calls.
+ * 
+ * This interface was referenced by `ConnectorMapping`'s JSON-Schema
+ * via the `definition` "operations".
+ */
+export interface Operations {
+/**
+ * AWS.ActivateUser: find the vendor's id of the linked user.
+ */
+activateUser: {
+requests?: Calls
+userId: Expression
+}
+/**
+ * AWS.DiscoverDevices: list the user's devices; one DEVICE_DISCOVERY event is sent per vendor page.
+ */
+discoverDevices: {
+requests?: Calls
+list: Call
+devices: Expression
+userId: Expression
+/**
+ * Per vendor device (`device`): its identity in MI.
+ */
+device: {
+id: Expression
+name?: Expression
+brand?: Expression
+model?: Expression
+nodeId?: Expression
+metadata?: Expression
+}
+filterQuery?: ValueMap
+}
+/**
+ * Reads one device's current vendor state (`deviceId` is set): used to pick the profile for AWS.SendCommand and to answer ReadState.
+ */
+getDevice?: {
+request: Call
+device: Expression
+}
+/**
+ * AWS.DeactivateUser: the revoke call(s). The user is then marked deactivated and no event for them is sent.
+ */
+deactivateUser?: {
+requests?: Calls
+userId?: Expression
+}
+}
+/**
+ * A kind of vendor device and the Matter endpoints it exposes.
+ * 
+ * This interface was referenced by `ConnectorMapping`'s JSON-Schema
+ * via the `definition` "profile".
+ */
+export interface Profile {
+/**
+ * What devices this profile is for.
+ */
+description?: string
+match: Expression
+/**
+ * Matter endpoints.
+ * 
+ * @minItems 1
+ * @maxItems 50
+ */
+endpoints: [Endpoint, ...(Endpoint)[]]
+}
+/**
+ * A Matter endpoint of the device.
+ * 
+ * This interface was referenced by `ConnectorMapping`'s JSON-Schema
+ * via the `definition` "endpoint".
+ */
+export interface Endpoint {
+/**
+ * Endpoint id.
+ */
+id: string
+/**
+ * Matter device type names or ids.
+ * 
+ * @minItems 1
+ */
+deviceTypes: [string, ...(string)[]]
+when?: Expression
+/**
+ * Clusters by Matter name or id.
+ */
+clusters: {
+[k: string]: Cluster
+}
+}
+/**
+ * A Matter cluster on an endpoint: its attributes (state) and commands side by side.
+ * 
+ * This interface was referenced by `ConnectorMapping`'s JSON-Schema
+ * via the `definition` "cluster".
+ */
+export interface Cluster {
+/**
+ * Matter FeatureMap reported at discovery.
+ */
+featureMap?: number
+/**
+ * Attributes by Matter name or id.
+ */
+attributes?: {
+[k: string]: Attribute
+}
+/**
+ * Commands by Matter name or id. Every command listed here is advertised at discovery and must declare its vendor request.
+ */
+commands?: {
+[k: string]: Command
+}
+/**
+ * Matter events raised from webhooks, by name or id.
+ */
+events?: {
+[k: string]: MatterEvent
+}
+}
+/**
+ * The vendor request(s) a Matter command becomes. Command fields are in `fields` by Matter name and by id.
+ * 
+ * This interface was referenced by `ConnectorMapping`'s JSON-Schema
+ * via the `definition` "command".
+ */
+export interface Command {
+/**
+ * Named call to start from.
+ */
+use?: string
+/**
+ * HTTP method.
+ */
+method?: ("GET" | "POST" | "PUT" | "PATCH" | "DELETE")
+/**
+ * Path with `{placeholders}`.
+ */
+path?: string
+/**
+ * Overrides `api.baseUrl`.
+ */
+baseUrl?: string
+/**
+ * Expressions for the path placeholders.
+ */
+pathParams?: {
+[k: string]: Expression
+}
+query?: ValueMap
+headers?: ValueMap
+body?: Expression
+form?: ValueMap
+/**
+ * Overrides the API timeout.
+ */
+timeoutMs?: number
+success?: Expression
+/**
+ * Non-2xx statuses that count as success.
+ */
+acceptStatus?: number[]
+requests?: Calls
+/**
+ * Attributes the vendor's answer confirms, by attribute name or id (`Cluster.Attribute` for another cluster of the endpoint), each an expression; they are reported in DEVICE_COMMAND_RESPONSE only when the call succeeded. Leave out when the vendor only accepts the command (the state then arrives later as a DEVICE_EVENT).
+ */
+confirms?: {
+[k: string]: Expression
+}
+/**
+ * Fields of the command's Matter response, by field name or id, each an expression over `response`.
+ */
+responseFields?: {
+[k: string]: Expression
+}
+}
+/**
+ * A Matter event raised from a webhook delivery.
+ * 
+ * This interface was referenced by `ConnectorMapping`'s JSON-Schema
+ * via the `definition` "matterEvent".
+ */
+export interface MatterEvent {
+when: Expression
+/**
+ * Event fields by name or id.
+ */
+fields?: {
+[k: string]: Expression
+}
+}
+/**
+ * Device events pushed by the vendor: verification, handshakes, envelope unwrapping and how a delivery becomes DEVICE_EVENTs.
+ * 
+ * This interface was referenced by `ConnectorMapping`'s JSON-Schema
+ * via the `definition` "webhooks".
+ */
+export interface Webhooks {
+/**
+ * How a delivery is authenticated. `none` must be chosen explicitly.
+ */
+verify: {
+/**
+ * Verification scheme.
+ */
+scheme: ("hmac" | "sharedSecret" | "publicKey" | "none")
+/**
+ * hmac: sha1/sha256/sha512; publicKey: rsa-sha256/ecdsa-sha256/ed25519.
+ */
+algorithm?: ("sha1" | "sha256" | "sha512" | "rsa-sha256" | "ecdsa-sha256" | "ed25519")
+/**
+ * Encoding of the signature header.
+ */
+encoding?: ("hex" | "base64")
+/**
+ * Header carrying the signature or shared secret.
+ */
+header?: string
+/**
+ * Text before the signature in the header, stripped.
+ */
+prefix?: string
+/**
+ * What is signed: `body`, `timestamp.body`, or a template with {timestamp}, {body}, {method}, {path}.
+ */
+signed?: string
+/**
+ * Header with the delivery time, checked against `toleranceSeconds`.
+ */
+timestampHeader?: string
+/**
+ * Replay window (default 300).
+ */
+toleranceSeconds?: number
+secret?: SecretSource
+publicKey?: SecretSource
+}
+/**
+ * Requests answered directly (subscription confirmations, challenges, pings).
+ */
+handshakes?: {
+when: Expression
+/**
+ * Whether the handshake must pass verification first (default true).
+ */
+verify?: boolean
+respond: {
+/**
+ * HTTP status.
+ */
+status: number
+body?: Expression
+}
+}[]
+events: Expression
+ignore?: Expression
+eventId?: Expression
+order?: Expression
+userId?: Expression
+deviceId: Expression
+state: Expression
+profile?: Expression
+}
+/**
+ * Where a secret comes from at run time. Never written in the bundle itself.
+ * 
+ * This interface was referenced by `ConnectorMapping`'s JSON-Schema
+ * via the `definition` "secretSource".
+ */
+export interface SecretSource {
+/**
+ * Name of an environment variable holding the secret (or, with `secretsManager`, the secret ARN).
+ */
+env: string
+/**
+ * When true, `env` holds a Secrets Manager ARN whose value is read (cached per container).
+ */
+secretsManager?: boolean
+/**
+ * JSON key inside a Secrets Manager secret.
+ */
+key?: string
+}

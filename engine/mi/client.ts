@@ -1,0 +1,239 @@
+/**
+ * SendConnectorEvent over HTTPS, SigV4-signed (c2c-protocol.md §8). A small hand-written client in place of
+ * @aws-sdk/client-iot-managed-integrations: same input/output shapes, same endpoint rules, same error names.
+ *
+ * Every event is normalized and validated first (event-normalize.ts); an invalid event is never sent.
+ * The operation is @idempotent, so throttling, server errors and network failures are retried with
+ * exponential backoff and full jitter.
+ */
+import { Sha256 } from "@aws-crypto/sha256-js";
+import { fromNodeProviderChain } from "@aws-sdk/credential-provider-node";
+import { HttpRequest } from "@smithy/protocol-http";
+import { SignatureV4 } from "@smithy/signature-v4";
+import { silentLogger } from "../log/json-logger.ts";
+import type { Logger } from "../log/logger.ts";
+import { connectorEventPath, endpointOptionsFromEnv, resolveEventEndpoint, type ResolvedEndpoint } from "./endpoint.ts";
+import { SendConnectorEventError } from "./event-errors.ts";
+import { normalizeEvent } from "./event-normalize.ts";
+import { eventBody, type EventSink, type SendConnectorEventInput, type SendConnectorEventOutput } from "./send-connector-event.ts";
+
+export const SIGNING_NAME = "iotmanagedintegrations";
+const OPERATION = "SendConnectorEvent";
+
+export interface AwsCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  expiration?: Date;
+}
+/** Structurally the AWS SDK's AwsCredentialIdentityProvider. */
+export type CredentialsProvider = () => Promise<AwsCredentials>;
+
+export interface SendConnectorEventClientOptions {
+  /** Default: AWS_REGION, then AWS_DEFAULT_REGION. */
+  region?: string;
+  /** Base URL override (local emulator, VPC endpoint). Default: C2C_MI_ENDPOINT. */
+  endpoint?: string;
+  /** Default: AWS_USE_FIPS_ENDPOINT=true. */
+  useFips?: boolean;
+  /** Default: the Node provider chain (env vars as in Lambda, shared profile, container and instance roles). */
+  credentials?: CredentialsProvider;
+  /** Requests per event including the first. Default 4. */
+  maxAttempts?: number;
+  /** Backoff base. Default 100 ms. */
+  baseDelayMs?: number;
+  /** Backoff cap. Default 20 s. */
+  maxDelayMs?: number;
+  fetch?: typeof fetch;
+  logger?: Logger;
+  /** Uniform [0, 1), for jitter. */
+  random?: () => number;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+const STATUS_ERROR_NAMES: Record<number, string> = {
+  400: "ValidationException",
+  403: "AccessDeniedException",
+  404: "ResourceNotFoundException",
+  429: "ThrottlingException",
+  500: "InternalServerException",
+  503: "ServiceUnavailableException",
+};
+const RETRYABLE_STATUSES = new Set([429, 500, 502, 503, 504]);
+const RETRYABLE_NAMES = new Set(["ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded", "InternalServerException", "InternalFailure", "ServiceUnavailableException", "ServiceUnavailable", "RequestTimeoutException"]);
+
+export class SendConnectorEventClient implements EventSink {
+  private readonly endpoint: ResolvedEndpoint;
+  private readonly signer: SignatureV4;
+  private readonly maxAttempts: number;
+  private readonly baseDelayMs: number;
+  private readonly maxDelayMs: number;
+  private readonly fetchFn: typeof fetch;
+  private readonly logger: Logger;
+  private readonly random: () => number;
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+
+  /** Throws EndpointConfigError for a missing region or FIPS combined with a custom endpoint. */
+  constructor(options: SendConnectorEventClientOptions = {}) {
+    this.endpoint = resolveEventEndpoint(endpointOptionsFromEnv(options));
+    this.signer = new SignatureV4({
+      service: SIGNING_NAME,
+      region: this.endpoint.signingRegion,
+      credentials: options.credentials ?? fromNodeProviderChain(),
+      sha256: Sha256,
+    });
+    this.maxAttempts = Math.max(1, Math.floor(options.maxAttempts ?? 4));
+    this.baseDelayMs = options.baseDelayMs ?? 100;
+    this.maxDelayMs = options.maxDelayMs ?? 20_000;
+    this.fetchFn = options.fetch ?? globalThis.fetch;
+    this.logger = options.logger ?? silentLogger;
+    this.random = options.random ?? Math.random;
+    this.sleep = options.sleep ?? abortableSleep;
+  }
+
+  /** The base URL requests go to. */
+  get endpointUrl(): string {
+    return this.endpoint.url.toString();
+  }
+
+  async send(input: SendConnectorEventInput, options: { signal?: AbortSignal } = {}): Promise<SendConnectorEventOutput> {
+    const { events, problems } = normalizeEvent(input); // throws InvalidEventError: nothing is sent
+    if (problems.length > 0) this.logger.warn("SendConnectorEvent normalized", { operation: input.Operation, traceId: input.TraceId, problems });
+    let first: SendConnectorEventOutput | undefined;
+    for (const event of events) {
+      const output = await this.sendOne(event, options.signal);
+      first ??= output;
+    }
+    return first!;
+  }
+
+  private async sendOne(input: SendConnectorEventInput, signal?: AbortSignal): Promise<SendConnectorEventOutput> {
+    const path = connectorEventPath(this.endpoint.url, input.ConnectorId);
+    const body = JSON.stringify(eventBody(input));
+    const logFields = { operation: input.Operation, traceId: input.TraceId };
+    let totalRetryDelayMs = 0;
+
+    for (let attempt = 1; ; attempt++) {
+      signal?.throwIfAborted();
+      let error: SendConnectorEventError;
+      let retryAfterMs: number | undefined;
+      try {
+        const response = await this.post(path, body, signal);
+        if (response.status >= 200 && response.status < 300) {
+          const output = await readOutput(response, input.ConnectorId);
+          this.logger.debug(`${OPERATION} accepted`, { ...logFields, status: response.status, attempts: attempt });
+          return output;
+        }
+        error = await errorFromResponse(response, { attempts: attempt, totalRetryDelayMs });
+        retryAfterMs = parseRetryAfter(response.headers.get("retry-after"));
+      } catch (err) {
+        if (signal?.aborted) throw err;
+        if (err instanceof SendConnectorEventError) throw err;
+        error = new SendConnectorEventError({
+          name: "NetworkingError",
+          message: `${OPERATION} request failed: ${(err as Error).message}`,
+          metadata: { attempts: attempt, totalRetryDelayMs },
+          retryable: true,
+          cause: err,
+        });
+      }
+
+      if (!error.retryable || attempt >= this.maxAttempts) {
+        this.logger.error(`${OPERATION} failed`, { ...logFields, status: error.$metadata.httpStatusCode, attempts: attempt, errorType: error.name });
+        throw error;
+      }
+      const delay = Math.min(this.maxDelayMs, Math.max(this.backoffMs(attempt), retryAfterMs ?? 0));
+      this.logger.warn(`${OPERATION} retrying`, { ...logFields, status: error.$metadata.httpStatusCode, attempts: attempt, errorType: error.name, delayMs: Math.round(delay) });
+      totalRetryDelayMs += delay;
+      await this.sleep(delay, signal);
+    }
+  }
+
+  /** Full jitter: uniform in [0, min(cap, base * 2^(attempt-1))). */
+  private backoffMs(attempt: number): number {
+    return this.random() * Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempt - 1));
+  }
+
+  /** Signs anew on each attempt: fresh x-amz-date, and credentials may have rotated. */
+  private async post(path: string, body: string, signal?: AbortSignal): Promise<Response> {
+    const url = this.endpoint.url;
+    const request = new HttpRequest({
+      method: "POST",
+      protocol: url.protocol,
+      hostname: url.hostname,
+      port: url.port ? Number(url.port) : undefined,
+      path,
+      headers: { "content-type": "application/json", host: url.host },
+      body,
+    });
+    const signed = await this.signer.sign(request);
+    // fetch derives Host from the URL (the same url.host that was signed); it may not be set by hand.
+    const { host: _host, ...headers } = signed.headers;
+    return this.fetchFn(`${url.origin}${path}`, { method: "POST", headers, body, signal });
+  }
+}
+
+async function readOutput(response: Response, connectorId: string): Promise<SendConnectorEventOutput> {
+  const text = await response.text();
+  try {
+    const parsed = JSON.parse(text) as { ConnectorId?: unknown };
+    if (typeof parsed?.ConnectorId === "string") return { ConnectorId: parsed.ConnectorId };
+  } catch {
+    /* a 2xx without the documented body still means accepted */
+  }
+  return { ConnectorId: connectorId };
+}
+
+/** restJson1 error parsing: x-amzn-errortype header (before any ':'), else __type/code in the body, else the status. */
+export async function errorFromResponse(
+  response: Response,
+  metadata: { attempts: number; totalRetryDelayMs: number },
+): Promise<SendConnectorEventError> {
+  const text = await response.text().catch(() => "");
+  let body: Record<string, unknown> = {};
+  try {
+    const parsed = JSON.parse(text);
+    if (parsed && typeof parsed === "object") body = parsed as Record<string, unknown>;
+  } catch {
+    /* not JSON */
+  }
+  const fromHeader = response.headers.get("x-amzn-errortype");
+  const fromBody = typeof body.__type === "string" ? body.__type : typeof body.code === "string" ? body.code : undefined;
+  const raw = fromHeader ?? fromBody;
+  const name = raw ? cleanErrorType(raw) : (STATUS_ERROR_NAMES[response.status] ?? `Http${response.status}Error`);
+  const message =
+    (typeof body.message === "string" && body.message) || (typeof body.Message === "string" && body.Message) || `${OPERATION} failed with HTTP ${response.status}`;
+  return new SendConnectorEventError({
+    name,
+    message,
+    metadata: { httpStatusCode: response.status, requestId: response.headers.get("x-amzn-requestid") ?? undefined, ...metadata },
+    retryable: RETRYABLE_STATUSES.has(response.status) || RETRYABLE_NAMES.has(name),
+  });
+}
+
+/** "aws.protocoltests#FooError:http://..." → "FooError". */
+function cleanErrorType(raw: string): string {
+  const beforeColon = raw.split(":")[0].trim();
+  return beforeColon.slice(beforeColon.lastIndexOf("#") + 1);
+}
+
+function parseRetryAfter(value: string | null): number | undefined {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
+}
+
+function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}

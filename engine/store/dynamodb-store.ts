@@ -1,0 +1,204 @@
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  DynamoDBClient,
+  UpdateTimeToLiveCommand,
+  type DynamoDBClientConfig,
+} from "@aws-sdk/client-dynamodb";
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import type { StateStore } from "./store.ts";
+import { checkKey, checkTtl, decodeValue, encodeValue } from "./codec.ts";
+
+/** Attribute names of the state table; `expiresAt` is the table's TTL attribute. */
+export const STATE_TABLE_KEY = "pk";
+export const STATE_TABLE_TTL_ATTRIBUTE = "expiresAt";
+
+export interface DynamoDbStateStoreOptions {
+  tableName: string;
+  /** A ready client; when given, `endpoint`, `region` and `credentials` are ignored. */
+  client?: DynamoDBClient;
+  endpoint?: string;
+  region?: string;
+  credentials?: DynamoDBClientConfig["credentials"];
+  /** Clock in epoch milliseconds; injectable so tests can move time. */
+  now?: () => number;
+}
+
+/** A backend call failed for a reason other than "the key already exists". */
+export class StateStoreError extends Error {
+  constructor(
+    readonly operation: string,
+    /** The backend's error name, e.g. ProvisionedThroughputExceededException. */
+    readonly code: string,
+  ) {
+    super(`state store ${operation} failed: ${code}`);
+    this.name = "StateStoreError";
+  }
+}
+
+interface StateItem {
+  pk: string;
+  value: string;
+  expiresAt?: number;
+}
+
+/**
+ * State in one DynamoDB table: `pk` (string partition key), `value` (the JSON text of the value)
+ * and `expiresAt` (epoch seconds, the TTL attribute). DynamoDB deletes expired items only
+ * eventually (often hours later), so every read and conditional write treats an item whose
+ * `expiresAt` has passed as absent.
+ */
+export class DynamoDbStateStore implements StateStore {
+  readonly tableName: string;
+  private readonly client: DynamoDBClient;
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly ownsClient: boolean;
+  private readonly now: () => number;
+
+  constructor(options: DynamoDbStateStoreOptions) {
+    if (typeof options?.tableName !== "string" || options.tableName.length === 0) {
+      throw new TypeError("DynamoDbStateStore needs a tableName");
+    }
+    this.tableName = options.tableName;
+    this.ownsClient = options.client === undefined;
+    this.client =
+      options.client ??
+      new DynamoDBClient({
+        ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+        ...(options.region ? { region: options.region } : {}),
+        ...(options.credentials ? { credentials: options.credentials } : {}),
+      });
+    this.doc = DynamoDBDocumentClient.from(this.client);
+    this.now = options.now ?? Date.now;
+  }
+
+  async putIfAbsent(key: string, value: unknown, ttlSeconds: number): Promise<boolean> {
+    checkKey(key);
+    const ttl = checkTtl(ttlSeconds, true) as number;
+    const nowSeconds = this.nowSeconds();
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: this.item(key, encodeValue(value), ttl, nowSeconds),
+          ConditionExpression: "attribute_not_exists(#pk) OR #exp <= :now",
+          ExpressionAttributeNames: { "#pk": STATE_TABLE_KEY, "#exp": STATE_TABLE_TTL_ATTRIBUTE },
+          ExpressionAttributeValues: { ":now": nowSeconds },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (errorName(err) === "ConditionalCheckFailedException") return false;
+      throw new StateStoreError("putIfAbsent", errorName(err));
+    }
+  }
+
+  async get<T = unknown>(key: string): Promise<T | undefined> {
+    checkKey(key);
+    let item: StateItem | undefined;
+    try {
+      const out = await this.doc.send(
+        // Strongly consistent: a dedupe check right after a write must see that write.
+        new GetCommand({ TableName: this.tableName, Key: { [STATE_TABLE_KEY]: key }, ConsistentRead: true }),
+      );
+      item = out.Item as StateItem | undefined;
+    } catch (err) {
+      throw new StateStoreError("get", errorName(err));
+    }
+    if (!item || typeof item.value !== "string") return undefined;
+    if (typeof item.expiresAt === "number" && item.expiresAt <= this.nowSeconds()) return undefined;
+    return decodeValue<T>(item.value);
+  }
+
+  async put(key: string, value: unknown, ttlSeconds?: number): Promise<void> {
+    checkKey(key);
+    const ttl = checkTtl(ttlSeconds, false);
+    const item = this.item(key, encodeValue(value), ttl, this.nowSeconds());
+    try {
+      await this.doc.send(new PutCommand({ TableName: this.tableName, Item: item }));
+    } catch (err) {
+      throw new StateStoreError("put", errorName(err));
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    checkKey(key);
+    try {
+      await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { [STATE_TABLE_KEY]: key } }));
+    } catch (err) {
+      throw new StateStoreError("delete", errorName(err));
+    }
+  }
+
+  /** Releases the HTTP connections of a client this store created itself. */
+  close(): void {
+    if (this.ownsClient) this.client.destroy();
+  }
+
+  private nowSeconds(): number {
+    return Math.floor(this.now() / 1000);
+  }
+
+  private item(key: string, text: string, ttlSeconds: number | undefined, nowSeconds: number): StateItem {
+    const item: StateItem = { pk: key, value: text };
+    // Rounded up so an item never expires before its TTL has fully elapsed.
+    if (ttlSeconds !== undefined) item.expiresAt = nowSeconds + Math.ceil(ttlSeconds);
+    return item;
+  }
+}
+
+function errorName(err: unknown): string {
+  const name = (err as { name?: unknown } | null)?.name;
+  return typeof name === "string" && name.length > 0 ? name : "UnknownError";
+}
+
+/**
+ * Creates the state table (for local and development use; production tables come from
+ * infrastructure code). Idempotent. Enables TTL on `expiresAt` where the server supports it:
+ * local DynamoDB-compatible servers may not implement UpdateTimeToLive, which is tolerated because
+ * the store never relies on TTL deletion for correctness.
+ */
+export async function createStateTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  try {
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions: [{ AttributeName: STATE_TABLE_KEY, AttributeType: "S" }],
+        KeySchema: [{ AttributeName: STATE_TABLE_KEY, KeyType: "HASH" }],
+        BillingMode: "PAY_PER_REQUEST",
+      }),
+    );
+  } catch (err) {
+    if (errorName(err) !== "ResourceInUseException") throw err;
+  }
+  await waitForActive(client, tableName);
+  await enableTtl(client, tableName);
+}
+
+async function waitForActive(client: DynamoDBClient, tableName: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const out = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if (out.Table?.TableStatus === "ACTIVE") return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`table ${tableName} did not become ACTIVE`);
+}
+
+async function enableTtl(client: DynamoDBClient, tableName: string): Promise<void> {
+  try {
+    const described = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
+    const status = described.TimeToLiveDescription?.TimeToLiveStatus;
+    if (status === "ENABLED" || status === "ENABLING") return;
+    await client.send(
+      new UpdateTimeToLiveCommand({
+        TableName: tableName,
+        TimeToLiveSpecification: { Enabled: true, AttributeName: STATE_TABLE_TTL_ATTRIBUTE },
+      }),
+    );
+  } catch (err) {
+    const name = errorName(err);
+    if (name === "UnknownOperationException" || name.endsWith("#UnknownOperationException")) return;
+    throw err;
+  }
+}

@@ -1,0 +1,16 @@
+/**
+ * Connector state behind one small interface (design.md "State lives behind one small interface").
+ * Backends: memory (default, per container) and DynamoDB (production). Every key is namespaced
+ * by the caller; values are small JSON documents. TTLs are in seconds.
+ */
+export interface StateStore {
+  /**
+   * Atomically records `key` if it is absent (or expired). Returns true when this call created it,
+   * false when it already existed: the building block of idempotency (traceId, deviceDiscoveryId,
+   * webhook event ids).
+   */
+  putIfAbsent(key: string, value: unknown, ttlSeconds: number): Promise<boolean>;
+  get<T = unknown>(key: string): Promise<T | undefined>;
+  put(key: string, value: unknown, ttlSeconds?: number): Promise<void>;
+  delete(key: string): Promise<void>;
+}
