@@ -53,6 +53,8 @@ export interface CompiledAttribute {
   id: number;
   hexId: string;
   name: string;
+  /** Matter type from the cluster table (e.g. "uint8", "bool", "enum8"), used to coerce inbound values. */
+  type?: string;
   read?: Expr;
   /** Constant value; `hasConstant` distinguishes a declared null from no constant. */
   constant?: unknown;
@@ -64,6 +66,8 @@ export interface CompiledField {
   id: number;
   hexId: string;
   name: string;
+  /** Matter type from the cluster table, used to coerce inbound values ("3" -> 3 for an enum). */
+  type?: string;
 }
 
 export interface CompiledCommand {

@@ -7,7 +7,7 @@
  * exponential backoff and full jitter.
  */
 import { Sha256 } from "@aws-crypto/sha256-js";
-import { fromNodeProviderChain } from "@aws-sdk/credential-provider-node";
+import { defaultProvider } from "@aws-sdk/credential-provider-node";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { silentLogger } from "../log/json-logger.ts";
@@ -36,7 +36,7 @@ export interface SendConnectorEventClientOptions {
   endpoint?: string;
   /** Default: AWS_USE_FIPS_ENDPOINT=true. */
   useFips?: boolean;
-  /** Default: the Node provider chain (env vars as in Lambda, shared profile, container and instance roles). */
+  /** Default: the Node provider chain, `defaultProvider()` of @aws-sdk/credential-provider-node (env vars as in Lambda, shared profile, container and instance roles). */
   credentials?: CredentialsProvider;
   /** Requests per event including the first. Default 4. */
   maxAttempts?: number;
@@ -79,7 +79,7 @@ export class SendConnectorEventClient implements EventSink {
     this.signer = new SignatureV4({
       service: SIGNING_NAME,
       region: this.endpoint.signingRegion,
-      credentials: options.credentials ?? fromNodeProviderChain(),
+      credentials: options.credentials ?? defaultProvider(),
       sha256: Sha256,
     });
     this.maxAttempts = Math.max(1, Math.floor(options.maxAttempts ?? 4));

@@ -1,0 +1,284 @@
+/**
+ * The CloudFormation template (JSON) that deploys one bundle's engine: the function, its least-privilege
+ * execution role, the resource policy letting managed integrations invoke it, the state table, the
+ * dead-letter queue and, for bundles that receive webhooks, a function URL.
+ *
+ * What the role may do is derived from the bundle: a Secrets Manager grant exists only when the engine
+ * reads a secret (General Authorization destination, webhook secret kept in Secrets Manager), and then
+ * only on the ARNs given as parameters. JSON rather than YAML so that no intrinsic-function tags are
+ * needed and a test can walk every reference.
+ */
+import type { CompiledBundle } from "../mapping/compiled.ts";
+import { STATE_TABLE_KEY, STATE_TABLE_TTL_ATTRIBUTE } from "../store/dynamodb-store.ts";
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+
+export interface CloudFormationTemplate {
+  AWSTemplateFormatVersion: "2010-09-09";
+  Description: string;
+  Parameters: Record<string, JsonObject>;
+  Conditions?: Record<string, Json>;
+  Resources: Record<string, { Type: string; Properties?: JsonObject; DependsOn?: string | string[]; Condition?: string }>;
+  Outputs: Record<string, { Description: string; Value: Json; Condition?: string }>;
+}
+
+/** Runtime settings of the function, in one place (README "Deploying"). */
+export const FUNCTION_SETTINGS = {
+  runtime: "nodejs22.x",
+  architecture: "arm64",
+  handler: "index.handler",
+  memorySize: 512,
+  // MI waits 2 s for an ACK, but hand-off jobs (long discoveries, slow commands) run in later invocations.
+  timeoutSeconds: 30,
+  logRetentionDays: 30,
+  // Hand-off jobs are retried by the engine itself (with its own attempt counter); Lambda's async retries would duplicate them.
+  asyncRetryAttempts: 0,
+  // Failed async invocations and expired jobs land in the DLQ; 14 days to inspect them.
+  dlqRetentionSeconds: 14 * 24 * 3600,
+} as const;
+
+export const MI_SERVICE_PRINCIPAL = "iotmanagedintegrations.amazonaws.com";
+
+const ref = (name: string): Json => ({ Ref: name });
+const getAtt = (resource: string, attribute: string): Json => ({ "Fn::GetAtt": [resource, attribute] });
+const sub = (text: string): Json => ({ "Fn::Sub": text });
+
+/** Facts about the bundle that decide which parameters, variables and grants the template carries. */
+export interface BundleNeeds {
+  /** General Authorization: the engine reads the destination secret on every request. */
+  destinationSecret: boolean;
+  /** Webhook verification secrets/keys: env var name and whether the variable holds a Secrets Manager ARN. */
+  webhookSecrets: Array<{ env: string; secretsManager: boolean }>;
+  /** Some vendor call authenticates with the OAuth client credentials (C2C_OAUTH_CLIENT_ID/SECRET). */
+  clientCredentials: boolean;
+  webhooks: boolean;
+}
+
+export function bundleNeeds(bundle: CompiledBundle): BundleNeeds {
+  const verify = bundle.webhooks?.verify;
+  const webhookSecrets = [verify?.secret, verify?.publicKey]
+    .filter((s): s is NonNullable<typeof s> => s !== undefined)
+    .map((s) => ({ env: s.env, secretsManager: s.secretsManager === true }));
+  return {
+    destinationSecret: bundle.generalAuthorization !== undefined,
+    webhookSecrets,
+    clientCredentials: usesClientCredentials(bundle),
+    webhooks: bundle.webhooks !== undefined,
+  };
+}
+
+function usesClientCredentials(node: unknown): boolean {
+  if (Array.isArray(node)) return node.some(usesClientCredentials);
+  if (!node || typeof node !== "object") return false;
+  const obj = node as Record<string, unknown>;
+  if (typeof obj.method === "string" && obj.auth === "clientCredentials") return true;
+  return Object.values(obj).some(usesClientCredentials);
+}
+
+/** CloudFormation parameter name for a webhook secret variable: C2C_WEBHOOK_SECRET -> WebhookSecretC2cWebhookSecret. */
+function paramNameForEnv(env: string, secretsManager: boolean): string {
+  const camel = env
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean)
+    .map((w) => w[0]!.toUpperCase() + w.slice(1))
+    .join("");
+  return `${secretsManager ? "SecretArn" : "Secret"}${camel}`;
+}
+
+const SECRET_ARN_PARAMETER: JsonObject = {
+  Type: "String",
+  AllowedPattern: "^arn:aws[a-z-]*:secretsmanager:[0-9a-zA-Z-]{1,32}:\\d{12}:secret:[A-Za-z0-9/_+=.@-]{8,520}$",
+};
+
+export function deployTemplate(bundle: CompiledBundle): CloudFormationTemplate {
+  const needs = bundleNeeds(bundle);
+  const vendor = bundle.vendor.id;
+
+  const Parameters: CloudFormationTemplate["Parameters"] = {
+    FunctionName: {
+      Type: "String",
+      Default: `c2c-${vendor}`.slice(0, 64),
+      AllowedPattern: "^[a-zA-Z0-9-_]{1,64}$",
+      Description: "Name of the connector function (the role's self-invoke grant is scoped to it).",
+    },
+    ArtifactBucket: { Type: "String", Description: "S3 bucket holding function.zip." },
+    ArtifactKey: { Type: "String", Default: `${vendor}/function.zip`, Description: "S3 key of function.zip." },
+    LogLevel: { Type: "String", Default: "info", AllowedValues: ["debug", "info", "warn", "error"] },
+  };
+  const env: JsonObject = {
+    C2C_STATE_TABLE: ref("StateTable"),
+    C2C_LOG_LEVEL: ref("LogLevel"),
+  };
+  const secretArns: Json[] = [];
+
+  if (needs.destinationSecret) {
+    Parameters.DestinationSecretArn = {
+      ...SECRET_ARN_PARAMETER,
+      Description: "Secrets Manager secret of the connector destination (General Authorization material); the only secret the function may read.",
+    };
+    secretArns.push(ref("DestinationSecretArn"));
+  }
+  for (const secret of needs.webhookSecrets) {
+    const name = paramNameForEnv(secret.env, secret.secretsManager);
+    if (secret.secretsManager) {
+      Parameters[name] = { ...SECRET_ARN_PARAMETER, Description: `Secrets Manager ARN of the webhook secret (${secret.env}).` };
+      secretArns.push(ref(name));
+    } else {
+      Parameters[name] = { Type: "String", NoEcho: true, Description: `Webhook verification secret or key (${secret.env}).` };
+    }
+    env[secret.env] = ref(name);
+  }
+  if (needs.clientCredentials) {
+    Parameters.OAuthClientId = { Type: "String", NoEcho: true, Description: "OAuth client id for client-credentials vendor calls." };
+    Parameters.OAuthClientSecret = { Type: "String", NoEcho: true, Description: "OAuth client secret for client-credentials vendor calls." };
+    env.C2C_OAUTH_CLIENT_ID = ref("OAuthClientId");
+    env.C2C_OAUTH_CLIENT_SECRET = ref("OAuthClientSecret");
+  }
+
+  const selfArn = sub("arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${FunctionName}");
+  const statements: Json[] = [
+    {
+      Sid: "ReportToManagedIntegrations",
+      Effect: "Allow",
+      Action: ["iotmanagedintegrations:SendConnectorEvent"],
+      // SendConnectorEvent is an account-level action: IAM defines no resource type for it.
+      Resource: "*",
+    },
+    {
+      Sid: "HandOffToItself",
+      Effect: "Allow",
+      Action: ["lambda:InvokeFunction"],
+      // Built from the name, not GetAtt, which would make the role depend on the function that depends on it.
+      Resource: [selfArn, sub("arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${FunctionName}:*")],
+    },
+    {
+      Sid: "StateTable",
+      Effect: "Allow",
+      // What engine/store/dynamodb-store.ts calls: conditional put, consistent get, delete.
+      Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],
+      Resource: getAtt("StateTable", "Arn"),
+    },
+    {
+      Sid: "OwnLogs",
+      Effect: "Allow",
+      Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+      Resource: getAtt("LogGroup", "Arn"),
+    },
+    {
+      Sid: "DeadLetters",
+      Effect: "Allow",
+      Action: ["sqs:SendMessage"],
+      Resource: getAtt("DeadLetterQueue", "Arn"),
+    },
+  ];
+  if (secretArns.length > 0) {
+    statements.push(
+      { Sid: "ReadOwnSecrets", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: secretArns },
+      {
+        Sid: "DecryptSecretsViaSecretsManager",
+        Effect: "Allow",
+        Action: ["kms:Decrypt"],
+        // The customer-managed key is not known here; the condition limits use to decrypting through Secrets Manager.
+        Resource: "*",
+        Condition: { StringEquals: { "kms:ViaService": sub("secretsmanager.${AWS::Region}.amazonaws.com") } },
+      },
+    );
+  }
+
+  const Resources: CloudFormationTemplate["Resources"] = {
+    LogGroup: {
+      Type: "AWS::Logs::LogGroup",
+      Properties: { LogGroupName: sub("/aws/lambda/${FunctionName}"), RetentionInDays: FUNCTION_SETTINGS.logRetentionDays },
+    },
+    StateTable: {
+      Type: "AWS::DynamoDB::Table",
+      Properties: {
+        BillingMode: "PAY_PER_REQUEST",
+        AttributeDefinitions: [{ AttributeName: STATE_TABLE_KEY, AttributeType: "S" }],
+        KeySchema: [{ AttributeName: STATE_TABLE_KEY, KeyType: "HASH" }],
+        TimeToLiveSpecification: { AttributeName: STATE_TABLE_TTL_ATTRIBUTE, Enabled: true },
+        SSESpecification: { SSEEnabled: true },
+      },
+    },
+    DeadLetterQueue: {
+      Type: "AWS::SQS::Queue",
+      Properties: { MessageRetentionPeriod: FUNCTION_SETTINGS.dlqRetentionSeconds, SqsManagedSseEnabled: true },
+    },
+    ExecutionRole: {
+      Type: "AWS::IAM::Role",
+      Properties: {
+        AssumeRolePolicyDocument: {
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }],
+        },
+        Policies: [{ PolicyName: "connector", PolicyDocument: { Version: "2012-10-17", Statement: statements } }],
+      },
+    },
+    Function: {
+      Type: "AWS::Lambda::Function",
+      DependsOn: "LogGroup",
+      Properties: {
+        FunctionName: ref("FunctionName"),
+        Description: `C2C connector engine for ${bundle.vendor.name}`.slice(0, 256),
+        Runtime: FUNCTION_SETTINGS.runtime,
+        Architectures: [FUNCTION_SETTINGS.architecture],
+        Handler: FUNCTION_SETTINGS.handler,
+        MemorySize: FUNCTION_SETTINGS.memorySize,
+        Timeout: FUNCTION_SETTINGS.timeoutSeconds,
+        Role: getAtt("ExecutionRole", "Arn"),
+        Code: { S3Bucket: ref("ArtifactBucket"), S3Key: ref("ArtifactKey") },
+        Environment: { Variables: env },
+        DeadLetterConfig: { TargetArn: getAtt("DeadLetterQueue", "Arn") },
+        LoggingConfig: { LogGroup: ref("LogGroup"), LogFormat: "JSON" },
+      },
+    },
+    AsyncInvokeConfig: {
+      Type: "AWS::Lambda::EventInvokeConfig",
+      Properties: { FunctionName: ref("Function"), Qualifier: "$LATEST", MaximumRetryAttempts: FUNCTION_SETTINGS.asyncRetryAttempts },
+    },
+    ManagedIntegrationsInvokePermission: {
+      Type: "AWS::Lambda::Permission",
+      Properties: {
+        FunctionName: getAtt("Function", "Arn"),
+        Action: "lambda:InvokeFunction",
+        Principal: MI_SERVICE_PRINCIPAL,
+        SourceAccount: ref("AWS::AccountId"),
+        // Lambda matches SourceArn with ArnLike: any managed integrations resource of this account and region.
+        SourceArn: sub("arn:${AWS::Partition}:iotmanagedintegrations:${AWS::Region}:${AWS::AccountId}:*"),
+      },
+    },
+  };
+  const Outputs: CloudFormationTemplate["Outputs"] = {
+    FunctionArn: { Description: "ARN to register with CreateCloudConnector (EndpointConfig.lambda.arn).", Value: getAtt("Function", "Arn") },
+    StateTableName: { Description: "DynamoDB table of the engine's state.", Value: ref("StateTable") },
+    DeadLetterQueueUrl: { Description: "Failed asynchronous invocations.", Value: ref("DeadLetterQueue") },
+  };
+
+  if (needs.webhooks) {
+    // Public by design: vendor webhooks authenticate by signature, which the engine verifies.
+    Resources.WebhookUrl = {
+      Type: "AWS::Lambda::Url",
+      Properties: { TargetFunctionArn: getAtt("Function", "Arn"), AuthType: "NONE" },
+    };
+    Resources.WebhookUrlPermission = {
+      Type: "AWS::Lambda::Permission",
+      Properties: { FunctionName: getAtt("Function", "Arn"), Action: "lambda:InvokeFunctionUrl", Principal: "*", FunctionUrlAuthType: "NONE" },
+    };
+    // Since October 2025 a public function URL also needs lambda:InvokeFunction, limited to calls through the URL.
+    Resources.WebhookUrlInvokePermission = {
+      Type: "AWS::Lambda::Permission",
+      Properties: { FunctionName: getAtt("Function", "Arn"), Action: "lambda:InvokeFunction", Principal: "*", InvokedViaFunctionUrl: true },
+    };
+    Outputs.WebhookUrl = { Description: "Give this URL to the vendor as the webhook endpoint.", Value: getAtt("WebhookUrl", "FunctionUrl") };
+  }
+
+  return {
+    AWSTemplateFormatVersion: "2010-09-09",
+    Description: `C2C connector for ${bundle.vendor.name} (bundle ${bundle.source}), generated by build.mjs`,
+    Parameters,
+    Resources,
+    Outputs,
+  };
+}

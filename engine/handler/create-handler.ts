@@ -1,0 +1,54 @@
+/**
+ * Wires an Engine with production defaults, read from the environment once per container:
+ *  - events: SendConnectorEventClient (SigV4, default credential chain; C2C_MI_ENDPOINT overrides the host)
+ *  - state: DynamoDB when C2C_STATE_TABLE is set, else in memory
+ *  - hand-off: asynchronous self-invocation inside Lambda, in-process elsewhere
+ *  - secrets: Secrets Manager (C2C_SECRETS_MANAGER_ENDPOINT overrides the host)
+ *  - vendor: C2C_VENDOR_ORIGIN points every vendor URL at another origin (local simulator)
+ */
+import type { CompiledBundle } from "../mapping/compiled.ts";
+import { SendConnectorEventClient } from "../mi/client.ts";
+import { createStateStore } from "../store/index.ts";
+import { powertoolsSink, RedactingLogger } from "../log/json-logger.ts";
+import { SecretRegistry } from "../log/redact.ts";
+import { SecretReader } from "../auth/secrets.ts";
+import { InProcessDispatcher } from "../handoff/in-process-dispatcher.ts";
+import { LambdaSelfInvokeDispatcher } from "../handoff/lambda-dispatcher.ts";
+import { VendorClient } from "../vendor/client.ts";
+import { Engine, type EngineDeps, type LambdaContextLike } from "./engine.ts";
+import { createWebhookHandler } from "../webhook/ingress.ts";
+
+export type LambdaHandler = (event: unknown, context?: LambdaContextLike) => Promise<unknown>;
+
+export function createEngine(bundle: CompiledBundle, overrides: Partial<EngineDeps> = {}, env: NodeJS.ProcessEnv = process.env): Engine {
+  const logger =
+    overrides.logger ??
+    new RedactingLogger(powertoolsSink(`c2c-${bundle.vendor.id}`), new SecretRegistry(), {}, (env.C2C_LOG_LEVEL as "info") ?? "info");
+  const deps: EngineDeps = {
+    bundle,
+    logger,
+    sink: overrides.sink ?? new SendConnectorEventClient({ logger, maxAttempts: 3, maxDelayMs: 1000 }),
+    store: overrides.store ?? createStateStore(env),
+    secrets: overrides.secrets ?? new SecretReader(),
+    vendor: overrides.vendor ?? new VendorClient({ retry: bundle.api.retry, logger, originOverride: env.C2C_VENDOR_ORIGIN }),
+    ...overrides,
+  } as EngineDeps;
+  let engine: Engine;
+  if (!("dispatcher" in overrides)) {
+    deps.dispatcher = env.AWS_LAMBDA_FUNCTION_NAME
+      ? new LambdaSelfInvokeDispatcher({ env })
+      : new InProcessDispatcher({ run: (job) => engine.runJob(job).then(() => undefined), logger });
+  }
+  engine = new Engine(deps);
+  if (!deps.webhook && bundle.webhooks) deps.webhook = createWebhookHandler(engine);
+  return engine;
+}
+
+/** The Lambda entry: one engine per container, reused by every invocation. */
+export function createLambdaHandler(bundle: CompiledBundle, overrides: Partial<EngineDeps> = {}): LambdaHandler {
+  let engine: Engine | undefined;
+  return (event, context) => {
+    engine ??= createEngine(bundle, overrides);
+    return engine.handle(event, context);
+  };
+}

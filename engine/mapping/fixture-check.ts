@@ -1,0 +1,81 @@
+/**
+ * Checks a bundle's fixture tests (tests/*.yaml) without running them: each parses, matches
+ * schemas/fixture.schema.json, and every file it names exists. Running them is the fixture
+ * runner's job; this keeps a broken fixture from surfacing only as a confusing test failure.
+ */
+import { access, readdir } from "node:fs/promises";
+import { dirname, join, relative, resolve } from "node:path";
+import fixtureSchema from "../../schemas/fixture.schema.json" with { type: "json" };
+import { isRecord } from "./calls.ts";
+import type { Diagnostic, Segment } from "./diagnostics.ts";
+import { toPointer } from "./diagnostics.ts";
+import { loadYamlFile, type LoadedYaml } from "./load.ts";
+import { checkAgainstSchema } from "./schema-check.ts";
+
+export const FIXTURE_DIR = "tests";
+
+/** Fixture files of a bundle, sorted; empty when the bundle has no tests folder. */
+export async function listFixtureFiles(bundleDir: string): Promise<string[]> {
+  const dir = join(bundleDir, FIXTURE_DIR);
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  return names
+    .filter((n) => n.endsWith(".yaml") || n.endsWith(".yml"))
+    .sort()
+    .map((n) => join(dir, n));
+}
+
+export async function checkFixtures(bundleDir: string): Promise<Diagnostic[]> {
+  const diagnostics: Diagnostic[] = [];
+  for (const file of await listFixtureFiles(bundleDir)) {
+    diagnostics.push(...(await checkFixtureFile(file)));
+  }
+  return diagnostics;
+}
+
+async function checkFixtureFile(absPath: string): Promise<Diagnostic[]> {
+  const loaded = await loadYamlFile(resolve(absPath));
+  if (loaded.diagnostics.length > 0) return loaded.diagnostics;
+  const diagnostics = checkAgainstSchema(fixtureSchema, loaded.value, loaded);
+  const fixture = loaded.value;
+  if (!isRecord(fixture)) return diagnostics;
+
+  const named: Array<{ rel: unknown; path: Segment[] }> = [];
+  if (isRecord(fixture.request) && Object.keys(fixture.request).length === 1) named.push({ rel: fixture.request.file, path: ["request", "file"] });
+  if (Array.isArray(fixture.vendor)) {
+    fixture.vendor.forEach((exchange, i) => {
+      const response = isRecord(exchange) && isRecord(exchange.response) ? exchange.response : undefined;
+      if (!response) return;
+      if (response.bodyFile !== undefined) named.push({ rel: response.bodyFile, path: ["vendor", i, "response", "bodyFile"] });
+      if (response.bodyFile !== undefined && "body" in response) {
+        diagnostics.push(at(loaded, ["vendor", i, "response"], "fixture/body-and-body-file", "response has both `body` and `bodyFile`; keep one"));
+      }
+    });
+  }
+  for (const { rel, path } of named) {
+    if (typeof rel !== "string" || rel === "") continue;
+    const target = resolve(dirname(absPath), rel);
+    if (!(await exists(target))) {
+      diagnostics.push(at(loaded, path, "fixture/missing-file", `file ${JSON.stringify(rel)} does not exist`, `looked for ${relative(process.cwd(), target)}`));
+    }
+  }
+  return diagnostics;
+}
+
+function at(loaded: LoadedYaml, path: Segment[], rule: string, message: string, hint?: string): Diagnostic {
+  const pos = loaded.positionOf(path);
+  return { severity: "error", file: loaded.file, line: pos.line, col: pos.col, path: toPointer(path), rule, message, ...(hint ? { hint } : {}) };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

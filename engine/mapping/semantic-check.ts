@@ -1,0 +1,425 @@
+/**
+ * Checks beyond the JSON Schema: JSONata syntax, Matter references against the cluster table,
+ * `use:` references, path placeholders, and that every advertised command has a vendor request.
+ * Runs on documents that may also have failed the schema, so every access is defensive and every
+ * problem is reported, not only the first.
+ */
+import jsonata from "jsonata";
+import mappingSchema from "../../schemas/mapping.schema.json" with { type: "json" };
+import { ClusterTable } from "../matter/cluster-table.ts";
+import { requiredClusters } from "../matter/device-types.ts";
+import { suggest } from "../matter/suggest.ts";
+import type { AttributeDef, ClusterDef, CommandDef } from "../matter/types.ts";
+import { fieldPath, isRecord, pathPlaceholders, resolveCall } from "./calls.ts";
+import { didYouMean, toPointer, type Diagnostic, type Segment } from "./diagnostics.ts";
+import { MI_CUSTOM_COMMANDS, parseConfirmKey } from "./matter-refs.ts";
+import type { SourceRef } from "./schema-check.ts";
+
+type Json = Record<string, unknown>;
+
+/** Collects diagnostics with positions; duplicates (same place, rule and message) are dropped. */
+class Reporter {
+  readonly diagnostics: Diagnostic[] = [];
+  private readonly seen = new Set<string>();
+
+  constructor(private readonly source: SourceRef) {}
+
+  error(path: Segment[], rule: string, message: string, hint?: string, onKey = false): void {
+    this.add("error", path, rule, message, hint, onKey);
+  }
+
+  warning(path: Segment[], rule: string, message: string, hint?: string, onKey = false): void {
+    this.add("warning", path, rule, message, hint, onKey);
+  }
+
+  private add(severity: Diagnostic["severity"], path: Segment[], rule: string, message: string, hint: string | undefined, onKey: boolean): void {
+    const pointer = toPointer(path);
+    const at = onKey ? this.source.keyPositionOf(path) : this.source.positionOf(path);
+    // Keyed by position, not pointer: a YAML anchor reused by several profiles is one problem.
+    const key = `${at.line}:${at.col}|${rule}|${message}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    this.diagnostics.push({ severity, file: this.source.file, line: at.line, col: at.col, path: pointer, rule, message, ...(hint ? { hint } : {}) });
+  }
+}
+
+/** All semantic checks of a connector.yaml document. */
+export function checkSemantics(doc: unknown, source: SourceRef, table: ClusterTable = ClusterTable.default()): Diagnostic[] {
+  const report = new Reporter(source);
+  if (!isRecord(doc)) return report.diagnostics;
+  checkExpressions(doc, report);
+  checkCallSites(doc, report);
+  checkProfiles(doc, report, table);
+  return report.diagnostics;
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSONata syntax, driven by where the schema says an expression goes.
+
+type SchemaNode = Record<string, unknown>;
+const definitions = (mappingSchema as { definitions: Record<string, SchemaNode> }).definitions;
+const EXPRESSION_REFS = new Set(["#/definitions/expression", "#/definitions/value"]);
+
+function checkExpressions(doc: Json, report: Reporter): void {
+  walkSchema(mappingSchema as SchemaNode, doc, [], (src, path) => {
+    if (src.trim() === "") return; // the schema reports empty expressions
+    try {
+      jsonata(src);
+    } catch (err) {
+      const e = err as { message?: string; position?: number; token?: string };
+      const where = typeof e.position === "number" ? ` at character ${e.position}` : "";
+      report.error(path, "jsonata/syntax", `invalid JSONata expression${where}: ${e.message ?? String(err)}`, `expression: ${preview(src)}`);
+    }
+  });
+}
+
+function walkSchema(schema: SchemaNode, value: unknown, path: Segment[], visit: (src: string, path: Segment[]) => void): void {
+  if (typeof schema.$ref === "string") {
+    if (EXPRESSION_REFS.has(schema.$ref)) {
+      if (typeof value === "string") visit(value, path);
+      return;
+    }
+    const target = deref(schema.$ref);
+    if (target) walkSchema(target, value, path, visit);
+    return;
+  }
+  if (Array.isArray(schema.oneOf)) {
+    const branch = (schema.oneOf as SchemaNode[]).find((b) => branchFits(b, value));
+    if (branch) walkSchema(branch, value, path, visit);
+    return;
+  }
+  if (isRecord(value)) {
+    const properties = (schema.properties ?? {}) as Record<string, SchemaNode>;
+    for (const [key, child] of Object.entries(value)) {
+      const childSchema = properties[key] ?? (isRecord(schema.additionalProperties) ? (schema.additionalProperties as SchemaNode) : undefined);
+      if (childSchema) walkSchema(childSchema, child, [...path, key], visit);
+    }
+  } else if (Array.isArray(value) && isRecord(schema.items)) {
+    value.forEach((item, i) => walkSchema(schema.items as SchemaNode, item, [...path, i], visit));
+  }
+}
+
+function deref(ref: string): SchemaNode | undefined {
+  const match = /^#\/definitions\/(.+)$/.exec(ref);
+  return match ? definitions[match[1]] : undefined;
+}
+
+function branchFits(branch: SchemaNode, value: unknown): boolean {
+  const resolved = typeof branch.$ref === "string" ? (EXPRESSION_REFS.has(branch.$ref) ? { type: "string" } : deref(branch.$ref)) : branch;
+  const type = resolved?.type;
+  if (type === "string") return typeof value === "string";
+  if (type === "object") return isRecord(value);
+  if (type === "array") return Array.isArray(value);
+  return false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Vendor calls: `use:` references, completeness, path placeholders, pagination.
+
+/** Every operation call site; commands and attribute writes are handled with the profiles. */
+function checkCallSites(doc: Json, report: Reporter): void {
+  const ops = isRecord(doc.operations) ? doc.operations : {};
+  const lists: Array<[string, Segment[]]> = [
+    ["activateUser", ["operations", "activateUser", "requests"]],
+    ["discoverDevices", ["operations", "discoverDevices", "requests"]],
+    ["deactivateUser", ["operations", "deactivateUser", "requests"]],
+  ];
+  for (const [op, path] of lists) {
+    const requests = isRecord(ops[op]) ? (ops[op] as Json).requests : undefined;
+    if (Array.isArray(requests)) requests.forEach((call, i) => checkCall(doc, call, [...path, i], report));
+  }
+  const discover = isRecord(ops.discoverDevices) ? ops.discoverDevices : undefined;
+  if (discover && isRecord(discover.list)) checkCall(doc, discover.list, ["operations", "discoverDevices", "list"], report);
+  const getDevice = isRecord(ops.getDevice) ? ops.getDevice : undefined;
+  if (getDevice && isRecord(getDevice.request)) checkCall(doc, getDevice.request, ["operations", "getDevice", "request"], report);
+  // Named calls may be partial templates; they are checked where they are used.
+  if (isRecord(doc.calls)) {
+    for (const [name, call] of Object.entries(doc.calls)) {
+      if (isRecord(call)) {
+        const resolution = resolveCall(doc.calls, call, ["calls", name]);
+        if (!resolution.ok) reportResolution(resolution, report);
+      }
+    }
+  }
+}
+
+function checkCall(doc: Json, site: unknown, path: Segment[], report: Reporter): void {
+  if (!isRecord(site)) return;
+  const resolution = resolveCall(doc.calls, site, path);
+  if (!resolution.ok) {
+    reportResolution(resolution, report);
+    return;
+  }
+  const call = resolution.call;
+  const f = call.fields;
+  if (f.method === undefined || f.path === undefined) {
+    const missing = [f.method === undefined ? "method" : undefined, f.path === undefined ? "path" : undefined].filter(Boolean).join(" and ");
+    report.error(path, "mapping/incomplete-call", `vendor request has no ${missing}`, "give `method` and `path`, or `use: <named call>`", true);
+  }
+  if (typeof f.path === "string") {
+    const placeholders = pathPlaceholders(f.path);
+    const params = isRecord(f.pathParams) ? f.pathParams : {};
+    for (const name of placeholders) {
+      if (!(name in params)) {
+        report.error(fieldPath(call, "path"), "mapping/path-params", `path placeholder {${name}} has no pathParams entry`, `add pathParams: { ${name}: <expression> }`);
+      }
+    }
+    for (const name of Object.keys(params)) {
+      if (!placeholders.includes(name)) {
+        report.error(fieldPath(call, "pathParams", name), "mapping/path-params", `pathParams entry "${name}" has no {${name}} placeholder in path ${JSON.stringify(f.path)}`, undefined, true);
+      }
+    }
+  }
+  const pagination = f.pagination;
+  if (isRecord(pagination)) {
+    const at = fieldPath(call, "pagination");
+    if ((pagination.style === "cursor" || pagination.style === "page") && pagination.param === undefined) {
+      report.error(at, "mapping/pagination", `${pagination.style} pagination needs \`param\` (the query parameter carrying the ${pagination.style === "cursor" ? "cursor" : "page number"})`, undefined, true);
+    }
+    if (pagination.style === "cursor" && pagination.next === undefined) {
+      report.error(at, "mapping/pagination", "cursor pagination needs `next` (expression over `response` giving the next cursor)", undefined, true);
+    }
+  }
+}
+
+function reportResolution(resolution: Exclude<ReturnType<typeof resolveCall>, { ok: true }>, report: Reporter): void {
+  if (resolution.problem === "unknown-use") {
+    const hint = didYouMean(suggest(resolution.name, resolution.known)) ?? (resolution.known.length ? `calls defines: ${resolution.known.join(", ")}` : "the bundle defines no `calls`");
+    report.error(resolution.at, "mapping/unknown-call", `use: "${resolution.name}" is not defined in calls`, hint);
+  } else {
+    report.error(resolution.at, "mapping/use-cycle", `named calls use each other in a cycle: ${resolution.chain.join(" -> ")}`);
+  }
+}
+
+/** A command or attribute write: one request (inline or `use`) or a `requests` list. */
+function checkAction(doc: Json, action: unknown, path: Segment[], what: string, report: Reporter): void {
+  if (!isRecord(action)) return;
+  const inline = action.use !== undefined || action.method !== undefined || action.path !== undefined;
+  const requests = action.requests;
+  if (Array.isArray(requests) && requests.length > 0) {
+    if (inline) {
+      report.error(path, "mapping/ambiguous-request", `${what} has both \`requests\` and an inline request`, "keep one: `requests: [...]` or `use`/`method`+`path`", true);
+    }
+    requests.forEach((call, i) => checkCall(doc, call, [...path, "requests", i], report));
+    return;
+  }
+  if (!inline) {
+    report.error(path, "mapping/command-without-request", `${what} declares no vendor request`, "add `use: <named call>`, `method` and `path`, or `requests`", true);
+    return;
+  }
+  checkCall(doc, action, path, report);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Profiles: Matter references and per-endpoint consistency.
+
+function checkProfiles(doc: Json, report: Reporter, table: ClusterTable): void {
+  if (!isRecord(doc.profiles)) return;
+  const hasGetDevice = isRecord(doc.operations) && doc.operations.getDevice !== undefined;
+  for (const [profileName, profile] of Object.entries(doc.profiles)) {
+    if (!isRecord(profile) || !Array.isArray(profile.endpoints)) continue;
+    let readable = false;
+    const endpointIds = new Set<string>();
+    profile.endpoints.forEach((endpoint, i) => {
+      if (!isRecord(endpoint)) return;
+      const path: Segment[] = ["profiles", profileName, "endpoints", i];
+      if (typeof endpoint.id === "string") {
+        if (endpointIds.has(endpoint.id)) report.error([...path, "id"], "mapping/duplicate-endpoint", `endpoint id "${endpoint.id}" is used twice in profile ${profileName}`);
+        endpointIds.add(endpoint.id);
+      }
+      if (checkEndpoint(doc, endpoint, path, report, table)) readable = true;
+    });
+    if (readable && !hasGetDevice) {
+      report.warning(["profiles", profileName], "mapping/readstate-needs-getdevice", `profile ${profileName} has readable attributes but operations.getDevice is missing, so ReadState cannot be answered`, "add operations.getDevice (request + device)", true);
+    }
+  }
+}
+
+/** Returns whether the endpoint has an attribute with a read expression. */
+function checkEndpoint(doc: Json, endpoint: Json, path: Segment[], report: Reporter, table: ClusterTable): boolean {
+  const clusters = isRecord(endpoint.clusters) ? endpoint.clusters : {};
+  const resolved = new Map<string, ClusterDef>();
+  const seenIds = new Map<number, string>();
+  for (const key of Object.keys(clusters)) {
+    const def = table.cluster(key);
+    const clusterPath = [...path, "clusters", key];
+    if (!def) {
+      const hint = didYouMean(clusterSuggestions(table, key));
+      report.error(clusterPath, "matter/unknown-cluster", `unknown Matter cluster "${key}"`, hint, true);
+      continue;
+    }
+    const earlier = seenIds.get(def.id);
+    if (earlier !== undefined) report.error(clusterPath, "matter/duplicate-cluster", `cluster "${key}" is the same cluster as "${earlier}"`, undefined, true);
+    seenIds.set(def.id, key);
+    resolved.set(key, def);
+  }
+
+  let readable = false;
+  for (const [key, def] of resolved) {
+    const cluster = clusters[key];
+    if (!isRecord(cluster)) continue;
+    if (checkCluster(doc, def, cluster, [...path, "clusters", key], resolved, report, table)) readable = true;
+  }
+  checkDeviceTypes(endpoint, path, new Set([...resolved.values()].map((c) => c.id)), report, table);
+  return readable;
+}
+
+function checkDeviceTypes(endpoint: Json, path: Segment[], present: Set<number>, report: Reporter, table: ClusterTable): void {
+  if (!Array.isArray(endpoint.deviceTypes)) return;
+  endpoint.deviceTypes.forEach((ref, i) => {
+    if (typeof ref !== "string") return;
+    const at = [...path, "deviceTypes", i];
+    const dt = table.deviceType(ref);
+    if (!dt) {
+      report.error(at, "matter/unknown-device-type", `unknown Matter device type "${ref}"`, didYouMean(unique(table.suggestDeviceType(ref).map((n) => table.deviceType(n)?.specName ?? n))));
+      return;
+    }
+    // Utility clusters (Descriptor, Identify, Groups) are not part of a C2C capability report;
+    // only application clusters are worth a warning.
+    const missing = requiredClusters(dt)
+      .map((c) => table.cluster(c.id))
+      .filter((c): c is ClusterDef => c !== undefined && c.classification === "application" && !present.has(c.id));
+    for (const c of missing) {
+      report.warning(at, "matter/missing-required-cluster", `device type ${dt.specName} requires cluster ${c.name} (${c.hexId}), which this endpoint does not map`);
+    }
+  });
+}
+
+function checkCluster(
+  doc: Json,
+  def: ClusterDef,
+  cluster: Json,
+  path: Segment[],
+  endpointClusters: Map<string, ClusterDef>,
+  report: Reporter,
+  table: ClusterTable,
+): boolean {
+  let readable = false;
+  const attributes = isRecord(cluster.attributes) ? cluster.attributes : {};
+  const seenAttributes = new Map<number, string>();
+  for (const [key, attribute] of Object.entries(attributes)) {
+    const at = [...path, "attributes", key];
+    const attr = table.attribute(def, key);
+    if (!attr) {
+      report.error(at, "matter/unknown-attribute", `cluster ${def.name} has no attribute "${key}"`, didYouMean(table.suggestAttribute(def, key)), true);
+      continue;
+    }
+    const earlier = seenAttributes.get(attr.id);
+    if (earlier !== undefined) report.error(at, "matter/duplicate-attribute", `attribute "${key}" is the same attribute as "${earlier}"`, undefined, true);
+    seenAttributes.set(attr.id, key);
+    if (typeof attribute === "string") readable = true;
+    if (!isRecord(attribute)) continue;
+    if (typeof attribute.read === "string") readable = true;
+    if ("value" in attribute) checkConstant(attr, attribute.value, [...at, "value"], report);
+    if (attribute.write !== undefined) {
+      if (!attr.writable) {
+        report.warning([...at, "write"], "matter/not-writable", `${def.name}.${attr.name} is not writable in Matter (access ${attr.access}); MI will not send UpdateState for it`, undefined, true);
+      }
+      checkAction(doc, attribute.write, [...at, "write"], `write of ${def.name}.${attr.name}`, report);
+      checkConfirms(attribute.write, [...at, "write"], def, endpointClusters, report, table);
+    }
+  }
+
+  const commands = isRecord(cluster.commands) ? cluster.commands : {};
+  for (const [key, command] of Object.entries(commands)) {
+    const at = [...path, "commands", key];
+    const cmd = table.command(def, key);
+    if (!cmd) {
+      const custom = MI_CUSTOM_COMMANDS[key.toLowerCase()];
+      report.error(at, "matter/unknown-command", `cluster ${def.name} has no command "${key}"`, custom ?? didYouMean(table.suggestCommand(def, key)), true);
+      continue;
+    }
+    checkAction(doc, command, at, `command ${def.name}.${cmd.name}`, report);
+    checkConfirms(command, at, def, endpointClusters, report, table);
+    checkResponseFields(command, at, def, cmd, report, table);
+  }
+
+  const events = isRecord(cluster.events) ? cluster.events : {};
+  for (const [key, event] of Object.entries(events)) {
+    const at = [...path, "events", key];
+    const ev = table.event(def, key);
+    if (!ev) {
+      report.error(at, "matter/unknown-event", `cluster ${def.name} has no event "${key}"`, didYouMean(table.suggestEvent(def, key)), true);
+      continue;
+    }
+    const fields = isRecord(event) && isRecord(event.fields) ? event.fields : {};
+    for (const field of Object.keys(fields)) {
+      if (!table.commandField(ev, field)) {
+        report.error([...at, "fields", field], "matter/unknown-field", `event ${def.name}.${ev.name} has no field "${field}"`, didYouMean(table.suggestField(ev, field)), true);
+      }
+    }
+  }
+  return readable;
+}
+
+function checkConfirms(action: unknown, path: Segment[], def: ClusterDef, endpointClusters: Map<string, ClusterDef>, report: Reporter, table: ClusterTable): void {
+  if (!isRecord(action) || !isRecord(action.confirms)) return;
+  const onEndpoint = new Set([...endpointClusters.values()].map((c) => c.id));
+  for (const key of Object.keys(action.confirms)) {
+    const at = [...path, "confirms", key];
+    const ref = parseConfirmKey(key);
+    let cluster = def;
+    if (ref.cluster !== undefined) {
+      const other = table.cluster(ref.cluster);
+      if (!other) {
+        report.error(at, "matter/unknown-cluster", `unknown Matter cluster "${ref.cluster}" in confirms key "${key}"`, didYouMean(clusterSuggestions(table, ref.cluster)), true);
+        continue;
+      }
+      if (!onEndpoint.has(other.id)) {
+        report.warning(at, "mapping/confirms-cluster-not-on-endpoint", `confirms ${key}, but cluster ${other.name} is not mapped on this endpoint`, undefined, true);
+      }
+      cluster = other;
+    }
+    if (!table.attribute(cluster, ref.attribute)) {
+      report.error(at, "matter/unknown-attribute", `cluster ${cluster.name} has no attribute "${ref.attribute}"`, didYouMean(table.suggestAttribute(cluster, ref.attribute)), true);
+    }
+  }
+}
+
+function checkResponseFields(action: unknown, path: Segment[], def: ClusterDef, cmd: CommandDef, report: Reporter, table: ClusterTable): void {
+  if (!isRecord(action) || !isRecord(action.responseFields)) return;
+  const response = cmd.response === "status" ? undefined : table.responseCommand(def, cmd.response);
+  for (const key of Object.keys(action.responseFields)) {
+    const at = [...path, "responseFields", key];
+    if (!response) {
+      report.error(at, "matter/unknown-field", `command ${def.name}.${cmd.name} answers with a status only; it has no response field "${key}"`, undefined, true);
+      continue;
+    }
+    if (!table.commandField(response, key)) {
+      report.error(at, "matter/unknown-field", `response ${response.name} of ${def.name}.${cmd.name} has no field "${key}"`, didYouMean(table.suggestField(response, key)), true);
+    }
+  }
+}
+
+const STRING_TYPES = new Set(["string", "char_string", "long_char_string", "octstr"]);
+
+/** A constant `value` that cannot be a value of the Matter attribute (warning: the table's types are a summary). */
+function checkConstant(attr: AttributeDef, value: unknown, path: Segment[], report: Reporter): void {
+  let problem: string | undefined;
+  if (value === null) {
+    if (attr.nullable === false || attr.nullable === undefined) problem = `${attr.name} is not nullable`;
+  } else if (attr.type === "bool") {
+    if (typeof value !== "boolean") problem = `${attr.name} is a bool, not ${JSON.stringify(value)}`;
+  } else if (attr.range) {
+    const [min, max] = attr.range;
+    if (typeof value !== "number" || !Number.isInteger(value)) problem = `${attr.name} is an integer (${attr.type}), not ${JSON.stringify(value)}`;
+    else if (value < min || value > max) problem = `${value} is outside the range of ${attr.name} (${min}..${max})`;
+  } else if (STRING_TYPES.has(attr.type) && typeof value !== "string") {
+    problem = `${attr.name} is a string, not ${JSON.stringify(value)}`;
+  }
+  if (problem) report.warning(path, "matter/constant-value", problem);
+}
+
+/** Suggestions name each cluster once (the table offers both "LevelControl" and "Level Control"). */
+function clusterSuggestions(table: ClusterTable, name: string): string[] {
+  return unique(table.suggestCluster(name).map((n) => table.cluster(n)?.name ?? n));
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values)];
+}
+
+function preview(src: string): string {
+  const oneLine = src.replace(/\s+/g, " ").trim();
+  return oneLine.length > 60 ? oneLine.slice(0, 57) + "..." : oneLine;
+}

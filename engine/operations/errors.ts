@@ -1,0 +1,55 @@
+/**
+ * Errors -> MI response codes and safe messages. Messages go into ACKs and events (which MI shows
+ * to customers) and logs: they name the failure, never a token, a secret or a vendor body.
+ */
+import type { CompiledBundle } from "../mapping/compiled.ts";
+import { VendorError } from "../vendor/types.ts";
+import { vendorErrorToResponseCode } from "../vendor/status.ts";
+import { ExpressionError } from "../runtime/expressions.ts";
+import { CredentialError } from "../runtime/credentials.ts";
+import { SecretReadError } from "../auth/secrets.ts";
+import { UserIdError } from "./user-identity.ts";
+
+export function errorToStatus(err: unknown, bundle?: CompiledBundle): number {
+  if (err instanceof VendorError) {
+    if (err.kind === "rejected") return 502;
+    return vendorErrorToResponseCode(err, bundle?.api.statusMap);
+  }
+  if (err instanceof SecretReadError) {
+    return err.code === "AccessDenied" ? 403 : err.code === "NotFound" ? 404 : err.code === "Invalid" ? 400 : 503;
+  }
+  if (err instanceof CredentialError) return 401;
+  if (err instanceof ExpressionError || err instanceof UserIdError) return 500;
+  return 500;
+}
+
+export function safeMessage(err: unknown): string {
+  if (err instanceof VendorError) {
+    switch (err.kind) {
+      case "http":
+        return `vendor API answered HTTP ${err.status}`;
+      case "rejected":
+        return `vendor API reported the request as failed (HTTP ${err.status})`;
+      case "timeout":
+        return "vendor API did not answer in time";
+      case "deadline":
+        return "time budget of the invocation ran out";
+      case "network":
+        return "vendor API could not be reached";
+      default:
+        return "vendor request could not be built";
+    }
+  }
+  if (err instanceof SecretReadError) return `General Authorization secret could not be read (${err.code})`;
+  if (err instanceof CredentialError) return err.message;
+  if (err instanceof ExpressionError) return `mapping error at ${err.at}`;
+  if (err instanceof UserIdError) return "mapping produced no valid user id";
+  return "internal error";
+}
+
+/** Failures that may pass: network trouble, timeouts, throttling and vendor 5xx. */
+export function isTransient(err: unknown): boolean {
+  if (!(err instanceof VendorError)) return false;
+  if (err.kind === "timeout" || err.kind === "deadline" || err.kind === "network") return true;
+  return err.kind === "http" && (err.status === 429 || (err.status ?? 0) >= 500);
+}

@@ -1,0 +1,31 @@
+/**
+ * State-store keys. User ids and tokens are hashed so the table never holds them in clear.
+ */
+import { createHash } from "node:crypto";
+
+const h = (s: string) => createHash("sha256").update(s).digest("hex").slice(0, 40);
+
+export const keys = {
+  userOfToken: (token: string) => `user:token:${h(token)}`,
+  userOfSecret: (arn: string, versionId: string) => `user:secret:${h(`${arn}\n${versionId}`)}`,
+  deactivated: (userId: string) => `deactivated:${h(userId)}`,
+  trace: (connectorId: string, traceId: string) => `trace:${connectorId}:${traceId}`,
+  discovery: (connectorId: string, discoveryId: string) => `discovery:${connectorId}:${discoveryId}`,
+  webhookEvent: (eventId: string) => `webhook:event:${h(eventId)}`,
+  attributeOrder: (deviceId: string, endpointId: string, clusterId: string, attributeId: string) =>
+    `order:${h(deviceId)}:${endpointId}:${clusterId}:${attributeId}`,
+  lastValue: (deviceId: string, endpointId: string, clusterId: string, attributeId: string) =>
+    `last:${h(deviceId)}:${endpointId}:${clusterId}:${attributeId}`,
+};
+
+/** How long records live. */
+export const TTL = {
+  /** MI retries within minutes; a day covers every retry with a wide margin. */
+  idempotency: 24 * 3600,
+  /** Cached user id of a token: tokens live hours; refreshes create new cache entries. */
+  userOfToken: 24 * 3600,
+  /** Deactivation must outlive every token and queued vendor delivery of the user. */
+  deactivated: 400 * 24 * 3600,
+  webhookEvent: 7 * 24 * 3600,
+  lastValue: 30 * 24 * 3600,
+};

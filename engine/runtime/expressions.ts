@@ -1,0 +1,76 @@
+/**
+ * JSONata evaluation for compiled mappings. Each expression is compiled once per container (the
+ * cache is keyed by source text) with the conversion function library registered, then evaluated
+ * with an input document (`$`) and the evaluation context bound as `$variables`.
+ */
+import jsonata from "jsonata";
+import type { Expr } from "../mapping/compiled.ts";
+import { registerConversionFunctions } from "./functions.ts";
+
+type Compiled = ReturnType<typeof jsonata>;
+
+/** Called for every evaluation when tracing (`c2c invoke --trace`). */
+export type ExpressionTracer = (entry: { at: string; src: string; input: unknown; output?: unknown; error?: string }) => void;
+
+export class ExpressionError extends Error {
+  constructor(
+    readonly at: string,
+    readonly src: string,
+    cause: unknown,
+  ) {
+    super(`${at}: expression \`${src}\` failed: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = "ExpressionError";
+  }
+}
+
+const cache = new Map<string, Compiled>();
+
+function compiled(expr: Expr): Compiled {
+  let c = cache.get(expr.src);
+  if (!c) {
+    try {
+      c = jsonata(expr.src);
+    } catch (err) {
+      throw new ExpressionError(expr.at, expr.src, err);
+    }
+    registerConversionFunctions(c);
+    cache.set(expr.src, c);
+  }
+  return c;
+}
+
+/** Compiles every expression up front (warm-up after a cold start, and a check in tests). */
+export function precompile(exprs: Iterable<Expr>): number {
+  let n = 0;
+  for (const e of exprs) {
+    compiled(e);
+    n++;
+  }
+  return n;
+}
+
+export class Evaluator {
+  constructor(private readonly tracer?: ExpressionTracer) {}
+
+  /**
+   * Evaluates `expr` over `input` with `bindings` as `$name` variables. JSONata's "no match"
+   * (undefined) is returned as undefined; sequences are plain arrays.
+   */
+  async evaluate(expr: Expr, input: unknown, bindings: Record<string, unknown> = {}): Promise<unknown> {
+    const c = compiled(expr);
+    try {
+      const out = normalize(await c.evaluate(input, bindings));
+      this.tracer?.({ at: expr.at, src: expr.src, input, output: out });
+      return out;
+    } catch (err) {
+      this.tracer?.({ at: expr.at, src: expr.src, input, error: err instanceof Error ? err.message : String(err) });
+      throw new ExpressionError(expr.at, expr.src, err);
+    }
+  }
+}
+
+/** JSONata marks result sequences with a `sequence` flag; strip it so results compare as plain JSON. */
+function normalize(v: unknown): unknown {
+  if (Array.isArray(v) && (v as { sequence?: boolean }).sequence) return Array.from(v);
+  return v;
+}

@@ -1,0 +1,23 @@
+/**
+ * The engine as a fixture target: a fresh engine per fixture (fresh in-memory state), wired by
+ * the same factory as production, reading the environment the harness set.
+ */
+import type { CompiledBundle } from "../mapping/compiled.ts";
+import type { EngineDeps } from "../handler/engine.ts";
+import { createEngine } from "../handler/create-handler.ts";
+import { MemoryStateStore } from "../store/memory-store.ts";
+import { RedactingLogger, memorySink, type LogRecord } from "../log/json-logger.ts";
+import type { InvokeTarget } from "./fixture-runner.ts";
+import type { Fixture } from "./fixtures.ts";
+
+export function engineTarget(
+  bundle: CompiledBundle,
+  opts: { logs?: LogRecord[]; overrides?: Partial<EngineDeps> } = {},
+): (fixture: Fixture) => InvokeTarget {
+  return (fixture) => {
+    const b = fixture.settings ? { ...bundle, settings: { ...bundle.settings, ...fixture.settings } } : bundle;
+    const logger = new RedactingLogger(opts.logs ? memorySink(opts.logs) : () => {});
+    const engine = createEngine(b, { store: new MemoryStateStore(), logger, ...opts.overrides });
+    return { invoke: (event, context) => engine.handle(event, context) };
+  };
+}

@@ -1,0 +1,356 @@
+/**
+ * Sends the vendor REST calls a mapping declares, through openapi-fetch: URL and body building by
+ * its serializers, credentials and per-attempt logging by its middleware. This module adds what
+ * openapi-fetch leaves to its caller: retries with backoff inside the invocation's time budget,
+ * error classification and pagination.
+ */
+import createClient, { createQuerySerializer, type Middleware, type PathSerializer, type QuerySerializer } from "openapi-fetch";
+import type { Logger } from "../log/logger.ts";
+import { silentLogger } from "../log/json-logger.ts";
+import type { Deadline } from "../runtime/deadline.ts";
+import { authMiddleware, checkAuth } from "./auth-middleware.ts";
+import { parseResponseBody } from "./body.ts";
+import { backoffDelayMs, normalizeRetryPolicy, parseRetryAfterMs } from "./retry.ts";
+import {
+  VendorError,
+  type PageOutcome,
+  type PaginationSpec,
+  type RetryPolicy,
+  type ScalarParam,
+  type VendorCallSpec,
+  type VendorResponse,
+} from "./types.ts";
+import { fillPathTemplate, joinPath, nextLink, parseBaseUrl, tryUrl, withOrigin } from "./url.ts";
+
+export interface VendorClientOptions {
+  retry: RetryPolicy;
+  fetch?: typeof fetch;
+  logger?: Logger;
+  /** Replaces scheme+host+port of every URL: points a bundle at the loopback vendor simulator. */
+  originOverride?: string;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
+
+/** openapi-fetch's client without an OpenAPI schema: the mapping, not a schema, shapes each call. */
+interface UntypedClient {
+  request(
+    method: string,
+    url: string,
+    init: Record<string, unknown>,
+  ): Promise<{ data?: unknown; error?: unknown; response: Response }>;
+}
+
+/** Where one attempt goes: a template filled by openapi-fetch's path and query serializers. */
+interface Target {
+  /** Scheme+host+port. */
+  origin: string;
+  /** Base path + template, e.g. "/v1/lights/{selector}/state". */
+  schemaPath: string;
+  pathSerializer: PathSerializer;
+  querySerializer: QuerySerializer<unknown>;
+}
+
+const METHODS = new Set(["GET", "POST", "PUT", "PATCH", "DELETE"]);
+const repeatKeyQuery = createQuerySerializer({ array: { style: "form", explode: true } });
+const formSerializer = (body: Record<string, string>) => new URLSearchParams(body).toString();
+
+export class VendorClient {
+  private readonly client: UntypedClient;
+  private readonly retry: RetryPolicy;
+  private readonly logger: Logger;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
+  private readonly originOverride?: string;
+
+  constructor(opts: VendorClientOptions) {
+    this.retry = normalizeRetryPolicy(opts.retry);
+    this.logger = opts.logger ?? silentLogger;
+    this.sleep = opts.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.random = opts.random ?? Math.random;
+    if (opts.originOverride !== undefined) withOrigin(new URL("http://placeholder.invalid/"), opts.originOverride);
+    this.originOverride = opts.originOverride;
+    const baseFetch = opts.fetch ?? globalThis.fetch;
+    this.client = createClient({
+      fetch: (request: Request) => baseFetch(request),
+      // Redirects are not followed: fetch keeps custom credential headers across origins.
+      redirect: "manual",
+    }) as unknown as UntypedClient;
+  }
+
+  /** One call, retried per the policy; resolves on 2xx or an accepted status. */
+  async call(spec: VendorCallSpec, deadline: Deadline): Promise<VendorResponse> {
+    const target = this.prepare(spec);
+    return this.send(spec, target, deadline);
+  }
+
+  /**
+   * Pages of a list call. After each page `after` says how to go on: cursor style reads `next`
+   * (empty ends), page style reads `hasMore` (only `true` goes on), link style follows the Link
+   * header (and stops early on `hasMore: false`). Stops quietly, with a warning, at `maxPages`.
+   */
+  async *paginate(
+    spec: VendorCallSpec,
+    p: PaginationSpec,
+    deadline: Deadline,
+    after: (page: VendorResponse, index: number) => Promise<PageOutcome> | PageOutcome,
+  ): AsyncGenerator<VendorResponse> {
+    checkPagination(p);
+    const param = p.param as string;
+    let pageSpec: VendorCallSpec = p.style === "page" ? withQuery(spec, param, p.start) : spec;
+    let target = this.prepare(pageSpec);
+    const baseOrigins = this.allowedLinkOrigins(spec.baseUrl);
+
+    for (let index = 0; index < p.maxPages; index++) {
+      const page = await this.send(pageSpec, target, deadline);
+      yield page;
+      const outcome: PageOutcome = (await after(page, index)) ?? {};
+
+      if (p.style === "cursor") {
+        const next = outcome.next;
+        if (next === undefined || next === null || next === "") return;
+        if (!["string", "number", "boolean"].includes(typeof next)) {
+          throw new VendorError(`pagination cursor of ${describe(spec)} is not a string or number`, { kind: "invalid-request" });
+        }
+        pageSpec = withQuery(spec, param, next as ScalarParam);
+        target = this.prepare(pageSpec);
+      } else if (p.style === "page") {
+        if (outcome.hasMore !== true) return;
+        pageSpec = withQuery(spec, param, p.start + index + 1);
+        target = this.prepare(pageSpec);
+      } else {
+        if (outcome.hasMore === false) return;
+        const link = nextLink(page.headers["link"]);
+        if (!link) return;
+        target = this.linkTarget(link, page.url, baseOrigins, spec);
+      }
+    }
+    this.logger.warn("vendor pagination stopped at maxPages", {
+      label: spec.label,
+      method: spec.method,
+      path: spec.path,
+      maxPages: p.maxPages,
+    });
+  }
+
+  /** Checks the spec and turns it into a target; every refusal is a VendorError "invalid-request". */
+  private prepare(spec: VendorCallSpec): Target {
+    if (!spec || typeof spec !== "object") throw new VendorError("vendor call spec is missing", { kind: "invalid-request" });
+    if (!METHODS.has(spec.method)) throw new VendorError("vendor call method must be GET, POST, PUT, PATCH or DELETE", { kind: "invalid-request" });
+    if (typeof spec.path !== "string") throw new VendorError("vendor call path must be a string", { kind: "invalid-request" });
+    if (!(typeof spec.timeoutMs === "number" && spec.timeoutMs > 0)) {
+      throw new VendorError(`vendor call ${describe(spec)} needs a positive timeoutMs`, { kind: "invalid-request" });
+    }
+    if (spec.json !== undefined && spec.form !== undefined) {
+      throw new VendorError(`vendor call ${describe(spec)} has both a JSON and a form body`, { kind: "invalid-request" });
+    }
+    if (spec.method === "GET" && (spec.json !== undefined || spec.form !== undefined)) {
+      throw new VendorError(`vendor call ${describe(spec)} is a GET with a body`, { kind: "invalid-request" });
+    }
+    checkHeaders(spec);
+    checkQuery(spec);
+    checkForm(spec);
+    checkAuth(spec.auth);
+
+    const base = parseBaseUrl(spec.baseUrl, this.originOverride);
+    const schemaPath = joinPath(base.pathname, spec.path);
+    // Fill once now so a bad template or value fails before any attempt.
+    fillPathTemplate(schemaPath, spec.pathParams ?? {});
+    const origin = base.origin;
+    return {
+      origin,
+      schemaPath,
+      pathSerializer: (full, params) => origin + fillPathTemplate(full.slice(origin.length), params as Record<string, ScalarParam>),
+      querySerializer: repeatKeyQuery,
+    };
+  }
+
+  /** The origins a Link may point to: the base URL's own, and the simulator's when overridden. */
+  private allowedLinkOrigins(baseUrl: string): { original: string; effective: string } {
+    const original = parseBaseUrl(baseUrl).origin;
+    const effective = parseBaseUrl(baseUrl, this.originOverride).origin;
+    return { original, effective };
+  }
+
+  private linkTarget(link: string, pageUrl: string, origins: { original: string; effective: string }, spec: VendorCallSpec): Target {
+    let url = tryUrl(link, pageUrl);
+    if (!url || (url.protocol !== "https:" && url.protocol !== "http:")) {
+      throw new VendorError(`next-page Link of ${describe(spec)} is not an http(s) URL`, { kind: "invalid-request" });
+    }
+    // A replayed Link naming the real vendor host goes to the simulator like every other URL.
+    if (url.origin === origins.original && origins.original !== origins.effective) url = withOrigin(url, origins.effective);
+    if (url.origin !== origins.effective) {
+      throw new VendorError(`next-page Link of ${describe(spec)} points to another origin; credentials are not sent there`, { kind: "invalid-request" });
+    }
+    if (url.username || url.password) {
+      throw new VendorError(`next-page Link of ${describe(spec)} carries credentials`, { kind: "invalid-request" });
+    }
+    const search = url.search.replace(/^\?/, "");
+    return {
+      origin: url.origin,
+      // Already percent-encoded by the URL parser (braces included), so the serializers pass it through.
+      schemaPath: url.pathname,
+      pathSerializer: (full) => full,
+      querySerializer: () => search,
+    };
+  }
+
+  /** The attempt loop: retry, backoff within the budget, error classification. */
+  private async send(spec: VendorCallSpec, target: Target, deadline: Deadline): Promise<VendorResponse> {
+    const started = performance.now();
+    const fields = { label: spec.label, method: spec.method, path: spec.path };
+    const accepted = new Set(spec.acceptStatus ?? []);
+    const auth = authMiddleware(spec.auth);
+    let lastError: VendorError | undefined;
+
+    for (let attempt = 1; ; attempt++) {
+      const budgetMs = deadline.remainingMs();
+      if (budgetMs <= 0) {
+        throw this.fail(
+          lastError ?? new VendorError(`vendor call ${describe(spec)} not sent: time budget used up`, { kind: "deadline", attempts: attempt - 1 }),
+          fields,
+          started,
+        );
+      }
+      // Which bound ends this attempt decides how an abort is reported.
+      const boundByDeadline = budgetMs <= spec.timeoutMs;
+      const signal = deadline.signal(spec.timeoutMs);
+      let requestUrl = "";
+      const observe: Middleware = {
+        onRequest: ({ request }) => {
+          requestUrl = request.url; // before the auth middleware: no query credentials in it
+        },
+        onResponse: ({ response }) => {
+          this.logger.debug("vendor attempt", { ...fields, attempt, status: response.status });
+        },
+        onError: () => {
+          this.logger.debug("vendor attempt", { ...fields, attempt, outcome: signal.aborted ? "aborted" : "network-error" });
+        },
+      };
+
+      let result: { data?: unknown; error?: unknown; response: Response };
+      try {
+        result = await this.client.request(spec.method, target.schemaPath, {
+          baseUrl: target.origin,
+          params: { path: spec.pathParams ?? {}, query: spec.query ?? {} },
+          pathSerializer: target.pathSerializer,
+          querySerializer: target.querySerializer,
+          headers: spec.headers ?? {},
+          ...(spec.json !== undefined ? { body: spec.json } : {}),
+          ...(spec.form !== undefined
+            ? { body: spec.form, bodySerializer: formSerializer, headers: { "Content-Type": "application/x-www-form-urlencoded", ...(spec.headers ?? {}) } }
+            : {}),
+          parseAs: "text",
+          signal,
+          middleware: auth ? [observe, auth] : [observe],
+        });
+      } catch (err) {
+        if (err instanceof VendorError) throw this.fail(err, fields, started);
+        if (signal.aborted) {
+          const kind = boundByDeadline ? "deadline" : "timeout";
+          const what = boundByDeadline ? "time budget used up" : `no answer within ${spec.timeoutMs} ms`;
+          // Not retried: the vendor may have acted on the request, and the budget is what it is.
+          throw this.fail(new VendorError(`vendor call ${describe(spec)} aborted: ${what}`, { kind, attempts: attempt }), fields, started);
+        }
+        lastError = new VendorError(`vendor call ${describe(spec)} failed: network error`, { kind: "network", attempts: attempt, cause: err });
+        if (attempt >= this.retry.maxAttempts) throw this.fail(lastError, fields, started);
+        const delay = backoffDelayMs(attempt, this.retry, this.random);
+        if (delay >= deadline.remainingMs()) throw this.fail(lastError, fields, started);
+        await this.sleep(delay);
+        continue;
+      }
+
+      const { response } = result;
+      const status = response.status;
+      const body = parseResponseBody(result.data !== undefined ? result.data : result.error, response.headers.get("content-type"));
+      if ((status >= 200 && status < 300) || accepted.has(status)) {
+        const durationMs = Math.round(performance.now() - started);
+        this.logger.info("vendor call", { ...fields, status, attempts: attempt, durationMs });
+        return { status, headers: Object.fromEntries(response.headers), body, url: requestUrl || response.url, attempts: attempt, durationMs };
+      }
+
+      const retryAfterMs = parseRetryAfterMs(response.headers.get("retry-after"));
+      lastError = new VendorError(`vendor call ${describe(spec)} answered HTTP ${status}`, {
+        kind: "http",
+        status,
+        body,
+        retryAfterMs,
+        attempts: attempt,
+      });
+      if (!this.retry.retryOn.includes(status) || attempt >= this.retry.maxAttempts) throw this.fail(lastError, fields, started);
+      const delay = retryAfterMs ?? backoffDelayMs(attempt, this.retry, this.random);
+      // Sleeping past the budget would only turn a clear vendor answer into a timeout.
+      if (delay >= deadline.remainingMs()) throw this.fail(lastError, fields, started);
+      await this.sleep(delay);
+    }
+  }
+
+  private fail(err: VendorError, fields: Record<string, unknown>, started: number): VendorError {
+    this.logger.info("vendor call failed", {
+      ...fields,
+      kind: err.kind,
+      status: err.status,
+      attempts: err.attempts,
+      durationMs: Math.round(performance.now() - started),
+    });
+    return err;
+  }
+}
+
+function describe(spec: VendorCallSpec): string {
+  const name = `${spec.method} ${spec.path}`;
+  return spec.label ? `${spec.label} (${name})` : name;
+}
+
+function withQuery(spec: VendorCallSpec, name: string, value: ScalarParam): VendorCallSpec {
+  return { ...spec, query: { ...(spec.query ?? {}), [name]: value } };
+}
+
+function isScalar(v: unknown): boolean {
+  return typeof v === "string" || typeof v === "number" || typeof v === "boolean";
+}
+
+function checkQuery(spec: VendorCallSpec): void {
+  for (const [name, value] of Object.entries(spec.query ?? {})) {
+    if (value === undefined || value === null) continue; // optional parameter left out
+    const ok = Array.isArray(value) ? value.every(isScalar) : isScalar(value);
+    if (!ok) throw new VendorError(`vendor call ${describe(spec)}: query parameter ${name} must be a scalar or a list of scalars`, { kind: "invalid-request" });
+  }
+}
+
+function checkHeaders(spec: VendorCallSpec): void {
+  for (const [name, value] of Object.entries(spec.headers ?? {})) {
+    try {
+      new Headers([[name, value]]);
+    } catch {
+      throw new VendorError(`vendor call ${describe(spec)}: header ${JSON.stringify(name)} has an invalid name or value`, { kind: "invalid-request" });
+    }
+  }
+}
+
+function checkForm(spec: VendorCallSpec): void {
+  if (spec.form === undefined) return;
+  if (!spec.form || typeof spec.form !== "object" || Array.isArray(spec.form)) {
+    throw new VendorError(`vendor call ${describe(spec)}: form body must be an object of strings`, { kind: "invalid-request" });
+  }
+  for (const [name, value] of Object.entries(spec.form)) {
+    if (typeof value !== "string") {
+      throw new VendorError(`vendor call ${describe(spec)}: form field ${name} must be a string`, { kind: "invalid-request" });
+    }
+  }
+}
+
+function checkPagination(p: PaginationSpec): void {
+  if (!p || !["cursor", "page", "link"].includes(p.style)) {
+    throw new VendorError("pagination style must be cursor, page or link", { kind: "invalid-request" });
+  }
+  if ((p.style === "cursor" || p.style === "page") && (typeof p.param !== "string" || p.param === "")) {
+    throw new VendorError(`${p.style} pagination needs the query parameter name (param)`, { kind: "invalid-request" });
+  }
+  if (p.style === "page" && !Number.isInteger(p.start)) {
+    throw new VendorError("page pagination needs an integer start", { kind: "invalid-request" });
+  }
+  if (!Number.isInteger(p.maxPages) || p.maxPages < 1) {
+    throw new VendorError("pagination maxPages must be a positive integer", { kind: "invalid-request" });
+  }
+}

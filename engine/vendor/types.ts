@@ -1,0 +1,116 @@
+/**
+ * The contract between the operation runner (which evaluates a mapping's expressions into plain
+ * values) and the vendor HTTP layer (which sends them).
+ */
+
+export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+export type ScalarParam = string | number | boolean;
+
+export type VendorAuth =
+  | { kind: "none" }
+  | { kind: "header"; name: string; value: string }
+  | { kind: "query"; name: string; value: string }
+  | { kind: "basic"; username: string; password: string };
+
+export interface VendorCallSpec {
+  method: HttpMethod;
+  /** e.g. "https://api.acme.example/v1"; its path is kept in front of `path`. */
+  baseUrl: string;
+  /** Template such as "/lights/{selector}/state"; every `{name}` must be in `pathParams`. */
+  path: string;
+  pathParams: Record<string, ScalarParam>;
+  /** Array values repeat the key (`?id=1&id=2`). */
+  query: Record<string, ScalarParam | ScalarParam[]>;
+  headers: Record<string, string>;
+  /** JSON body. */
+  json?: unknown;
+  /** application/x-www-form-urlencoded body. */
+  form?: Record<string, string>;
+  auth: VendorAuth;
+  /** Per-attempt cap; also bounded by the invocation's deadline. */
+  timeoutMs: number;
+  /** Extra statuses treated as success (e.g. 404 on revoking an unknown token). */
+  acceptStatus?: number[];
+  /** For logs, e.g. "discoverDevices.list". */
+  label?: string;
+}
+
+export interface VendorResponse {
+  status: number;
+  /** Lower-case names. */
+  headers: Record<string, string>;
+  /** Parsed JSON, else text; undefined when empty. */
+  body: unknown;
+  /** The URL requested, without credentials carried in the query. */
+  url: string;
+  attempts: number;
+  durationMs: number;
+}
+
+/**
+ * http: the vendor answered a status that is not success; timeout: no answer within the per-attempt
+ * cap; deadline: the invocation's budget ran out; network: no HTTP answer at all; invalid-request:
+ * the call could not be built (bad template, value or header); rejected: the vendor answered success
+ * but the mapping's success test says the call failed.
+ */
+export type VendorErrorKind = "http" | "timeout" | "network" | "deadline" | "invalid-request" | "rejected";
+
+/**
+ * A vendor call that did not succeed. The message names the method and the path TEMPLATE only:
+ * filled paths, query values and bodies may carry ids or tokens.
+ */
+export class VendorError extends Error {
+  readonly kind: VendorErrorKind;
+  readonly status?: number;
+  readonly body?: unknown;
+  /** The vendor's Retry-After, when it sent one and the wait did not fit in the budget. */
+  readonly retryAfterMs?: number;
+  readonly attempts: number;
+
+  constructor(
+    message: string,
+    details: { kind: VendorErrorKind; status?: number; body?: unknown; retryAfterMs?: number; attempts?: number; cause?: unknown },
+  ) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = "VendorError";
+    this.kind = details.kind;
+    this.status = details.status;
+    this.body = details.body;
+    this.retryAfterMs = details.retryAfterMs;
+    this.attempts = details.attempts ?? 0;
+  }
+}
+
+export interface RetryPolicy {
+  /** Attempts in all, the first included. */
+  maxAttempts: number;
+  /** First backoff ceiling; doubles each attempt (full jitter below it). */
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** HTTP statuses that are retried; network errors always are. */
+  retryOn: number[];
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  maxAttempts: 3,
+  baseDelayMs: 100,
+  maxDelayMs: 2000,
+  retryOn: [429, 500, 502, 503, 504],
+};
+
+export interface PaginationSpec {
+  style: "cursor" | "page" | "link";
+  /** cursor / page: the query parameter that carries the cursor or the page number. */
+  param?: string;
+  /** page: number of the first page. */
+  start: number;
+  /** Safety stop. */
+  maxPages: number;
+}
+
+/** What the caller learnt from one page: the next cursor, or whether more pages follow. */
+export interface PageOutcome {
+  next?: unknown;
+  hasMore?: boolean;
+}

@@ -1,0 +1,205 @@
+import { describe, expect, it } from "vitest";
+import { bundleNeeds, deployTemplate, FUNCTION_SETTINGS, MI_SERVICE_PRINCIPAL, type CloudFormationTemplate } from "../../engine/deploy/template.ts";
+import type { CompiledBundle } from "../../engine/mapping/compiled.ts";
+import { compiledBundle } from "../registration/bundle-fixture.ts";
+import { checkTemplate } from "./cfn-check.ts";
+
+const oauthBundle = compiledBundle({
+  oauth: { authorizationUrl: "https://a.example.com/auth", tokenUrl: "https://a.example.com/token", tokenEndpointAuthMethod: "HTTP_BASIC" },
+});
+const expr = (src: string) => ({ src, at: "test" });
+const gaWebhookBundle: CompiledBundle = compiledBundle({
+  vendor: { id: "keyco", name: "Key Co" },
+  generalAuthorization: { authMaterialName: "ApiKey", apply: { scheme: "bearer", field: "token" } },
+  webhooks: {
+    verify: { scheme: "hmac", algorithm: "sha256", header: "X-Signature", secret: { env: "C2C_WEBHOOK_SECRET", secretsManager: true } },
+    handshakes: [],
+    events: expr("events"),
+    deviceId: expr("deviceId"),
+    state: expr("state"),
+  },
+});
+const clientCredentialsBundle = compiledBundle({
+  oauth: oauthBundle.oauth,
+  operations: {
+    ...oauthBundle.operations,
+    deactivateUser: {
+      requests: [{ name: "revoke", method: "POST", path: "/revoke", pathParams: {}, query: {}, headers: {}, auth: "clientCredentials", acceptStatus: [200], at: "t" }],
+    },
+  },
+});
+
+/**
+ * Everything the function may do, and where. `*` is accepted only where the action cannot be scoped:
+ *  - iotmanagedintegrations:SendConnectorEvent is an account-level action (IAM defines no resource type for it);
+ *  - kms:Decrypt: the customer-managed key of the secret is not known to the template; it is limited by
+ *    a kms:ViaService condition to decryption through Secrets Manager in the same region.
+ */
+const BASE_ACTIONS = [
+  "iotmanagedintegrations:SendConnectorEvent",
+  "lambda:InvokeFunction",
+  "dynamodb:GetItem",
+  "dynamodb:PutItem",
+  "dynamodb:DeleteItem",
+  "logs:CreateLogStream",
+  "logs:PutLogEvents",
+  "sqs:SendMessage",
+];
+const SECRET_ACTIONS = ["secretsmanager:GetSecretValue", "kms:Decrypt"];
+const WILDCARD_RESOURCE_OK = new Set(["iotmanagedintegrations:SendConnectorEvent", "kms:Decrypt"]);
+
+type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource: unknown; Condition?: Record<string, Record<string, unknown>> } & Record<string, unknown>;
+
+function roleStatements(t: CloudFormationTemplate): Statement[] {
+  const roles = Object.values(t.Resources).filter((r) => r.Type === "AWS::IAM::Role");
+  expect(roles).toHaveLength(1);
+  const props = roles[0]!.Properties as any;
+  expect(props.ManagedPolicyArns).toBeUndefined();
+  return props.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
+}
+
+const actionsOf = (s: Statement) => [s.Action].flat();
+const resourcesOf = (s: Statement) => [s.Resource].flat();
+
+/** Where each action may point, as a predicate on one Resource entry. */
+const SCOPE: Record<string, (r: any) => boolean> = {
+  "lambda:InvokeFunction": (r) => typeof r?.["Fn::Sub"] === "string" && /:function:\$\{FunctionName\}(:\*)?$/.test(r["Fn::Sub"]),
+  "dynamodb:GetItem": (r) => r?.["Fn::GetAtt"]?.[0] === "StateTable",
+  "dynamodb:PutItem": (r) => r?.["Fn::GetAtt"]?.[0] === "StateTable",
+  "dynamodb:DeleteItem": (r) => r?.["Fn::GetAtt"]?.[0] === "StateTable",
+  "logs:CreateLogStream": (r) => r?.["Fn::GetAtt"]?.[0] === "LogGroup",
+  "logs:PutLogEvents": (r) => r?.["Fn::GetAtt"]?.[0] === "LogGroup",
+  "sqs:SendMessage": (r) => r?.["Fn::GetAtt"]?.[0] === "DeadLetterQueue",
+  "secretsmanager:GetSecretValue": (r) => typeof r?.Ref === "string" && /SecretArn/.test(r.Ref),
+  "iotmanagedintegrations:SendConnectorEvent": (r) => r === "*",
+  "kms:Decrypt": (r) => r === "*",
+};
+
+function checkLeastPrivilege(t: CloudFormationTemplate, expected: string[]): void {
+  const statements = roleStatements(t);
+  const actions = statements.flatMap(actionsOf);
+  expect(new Set(actions)).toEqual(new Set(expected));
+  expect(actions).toHaveLength(new Set(actions).size);
+  for (const s of statements) {
+    expect(s.Effect).toBe("Allow");
+    for (const forbidden of ["NotAction", "NotResource", "NotPrincipal"]) expect(s).not.toHaveProperty(forbidden);
+    for (const action of actionsOf(s)) {
+      expect(action).not.toContain("*");
+      for (const resource of resourcesOf(s)) {
+        if (resource === "*") expect(WILDCARD_RESOURCE_OK.has(action), `${action} on *`).toBe(true);
+        expect(SCOPE[action]!(resource), `${action} on ${JSON.stringify(resource)}`).toBe(true);
+      }
+    }
+    if (actionsOf(s).includes("kms:Decrypt")) {
+      expect(s.Condition).toEqual({ StringEquals: { "kms:ViaService": { "Fn::Sub": "secretsmanager.${AWS::Region}.amazonaws.com" } } });
+    }
+  }
+  const trust = (Object.values(t.Resources).find((r) => r.Type === "AWS::IAM::Role")!.Properties as any).AssumeRolePolicyDocument.Statement;
+  expect(trust).toEqual([{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }]);
+}
+
+function resourcesOfType(t: CloudFormationTemplate, type: string) {
+  return Object.entries(t.Resources).filter(([, r]) => r.Type === type);
+}
+
+describe("deployTemplate", () => {
+  const cases: Array<[string, CompiledBundle, string[]]> = [
+    ["OAuth bundle", oauthBundle, BASE_ACTIONS],
+    ["General Authorization bundle with webhooks", gaWebhookBundle, [...BASE_ACTIONS, ...SECRET_ACTIONS]],
+    ["bundle with client-credentials calls", clientCredentialsBundle, BASE_ACTIONS],
+  ];
+
+  it.each(cases)("%s: is valid CloudFormation syntax with intact references", (_name, bundle) => {
+    const t = deployTemplate(bundle);
+    expect(JSON.parse(JSON.stringify(t))).toEqual(t);
+    expect(checkTemplate(t)).toEqual([]);
+  });
+
+  it.each(cases)("%s: grants exactly the allowed actions, each on its own resource", (_name, bundle, expected) => {
+    checkLeastPrivilege(deployTemplate(bundle), expected);
+  });
+
+  it("the reference checker catches dangling references and cycles (it can fail)", () => {
+    const t = structuredClone(deployTemplate(oauthBundle)) as any;
+    t.Resources.Function.Properties.Role = { "Fn::GetAtt": ["MissingRole", "Arn"] };
+    t.Resources.StateTable.Properties.TableName = { Ref: "Nope" };
+    t.Resources.LogGroup.Properties.LogGroupName = { "Fn::Sub": "/aws/lambda/${Function}" };
+    t.Resources.Bogus = { Type: "AWS::EC2::Instance" };
+    const problems = checkTemplate(t);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining("GetAtt MissingRole is not a resource"),
+        expect.stringContaining("Ref Nope is neither"),
+        expect.stringContaining("circular dependency"),
+        expect.stringContaining("unknown Type AWS::EC2::Instance"),
+      ]),
+    );
+  });
+
+  it("the privilege check rejects an extra action or a wildcard resource (it can fail)", () => {
+    const wider = structuredClone(deployTemplate(oauthBundle)) as any;
+    wider.Resources.ExecutionRole.Properties.Policies[0].PolicyDocument.Statement[2].Resource = "*";
+    expect(() => checkLeastPrivilege(wider, BASE_ACTIONS)).toThrow();
+    const more = structuredClone(deployTemplate(oauthBundle)) as any;
+    more.Resources.ExecutionRole.Properties.Policies[0].PolicyDocument.Statement[2].Action.push("dynamodb:Scan");
+    expect(() => checkLeastPrivilege(more, BASE_ACTIONS)).toThrow();
+  });
+
+  it("configures the function as specified: arm64, Node 22, 30 s, DLQ, no Lambda retries", () => {
+    const t = deployTemplate(oauthBundle);
+    const fn = t.Resources.Function!.Properties as any;
+    expect(fn).toMatchObject({
+      Runtime: "nodejs22.x",
+      Architectures: ["arm64"],
+      Handler: "index.handler",
+      MemorySize: 512,
+      Timeout: FUNCTION_SETTINGS.timeoutSeconds,
+      DeadLetterConfig: { TargetArn: { "Fn::GetAtt": ["DeadLetterQueue", "Arn"] } },
+    });
+    expect(fn.Environment.Variables.C2C_STATE_TABLE).toEqual({ Ref: "StateTable" });
+    const [[, invokeConfig]] = resourcesOfType(t, "AWS::Lambda::EventInvokeConfig");
+    expect(invokeConfig!.Properties).toMatchObject({ FunctionName: { Ref: "Function" }, MaximumRetryAttempts: 0 });
+    const table = t.Resources.StateTable!.Properties as any;
+    expect(table).toMatchObject({
+      BillingMode: "PAY_PER_REQUEST",
+      KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
+      AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
+      TimeToLiveSpecification: { AttributeName: "expiresAt", Enabled: true },
+    });
+  });
+
+  it("lets managed integrations invoke the function only from its own account's resources", () => {
+    const t = deployTemplate(oauthBundle);
+    const mi = resourcesOfType(t, "AWS::Lambda::Permission").filter(([, r]) => (r.Properties as any).Principal === MI_SERVICE_PRINCIPAL);
+    expect(mi).toHaveLength(1);
+    expect(mi[0]![1].Properties).toEqual({
+      FunctionName: { "Fn::GetAtt": ["Function", "Arn"] },
+      Action: "lambda:InvokeFunction",
+      Principal: "iotmanagedintegrations.amazonaws.com",
+      SourceAccount: { Ref: "AWS::AccountId" },
+      SourceArn: { "Fn::Sub": "arn:${AWS::Partition}:iotmanagedintegrations:${AWS::Region}:${AWS::AccountId}:*" },
+    });
+  });
+
+  it("exposes a public function URL only for bundles that receive webhooks, and only through the URL", () => {
+    expect(resourcesOfType(deployTemplate(oauthBundle), "AWS::Lambda::Url")).toHaveLength(0);
+    const t = deployTemplate(gaWebhookBundle);
+    expect(resourcesOfType(t, "AWS::Lambda::Url").map(([, r]) => r.Properties)).toEqual([
+      { TargetFunctionArn: { "Fn::GetAtt": ["Function", "Arn"] }, AuthType: "NONE" },
+    ]);
+    const publicPermissions = resourcesOfType(t, "AWS::Lambda::Permission").map(([, r]) => r.Properties as any).filter((p) => p.Principal === "*");
+    expect(publicPermissions).toHaveLength(2);
+    for (const p of publicPermissions) expect(p.FunctionUrlAuthType === "NONE" || p.InvokedViaFunctionUrl === true).toBe(true);
+    expect(t.Outputs.WebhookUrl?.Value).toEqual({ "Fn::GetAtt": ["WebhookUrl", "FunctionUrl"] });
+  });
+
+  it("passes secrets as parameters: ARNs for Secrets Manager, NoEcho for values", () => {
+    const t = deployTemplate(gaWebhookBundle);
+    expect(Object.keys(t.Parameters)).toEqual(expect.arrayContaining(["DestinationSecretArn", "SecretArnC2cWebhookSecret"]));
+    expect((t.Resources.Function!.Properties as any).Environment.Variables.C2C_WEBHOOK_SECRET).toEqual({ Ref: "SecretArnC2cWebhookSecret" });
+    const cc = deployTemplate(clientCredentialsBundle);
+    expect(cc.Parameters.OAuthClientSecret).toMatchObject({ NoEcho: true });
+    expect(bundleNeeds(clientCredentialsBundle).clientCredentials).toBe(true);
+    expect(bundleNeeds(oauthBundle)).toEqual({ destinationSecret: false, webhookSecrets: [], clientCredentials: false, webhooks: false });
+  });
+});
