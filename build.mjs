@@ -59,12 +59,12 @@ function compiledBundlePlugin(compiled) {
   };
 }
 
-/** Returns the offending inputs of an esbuild metafile, one line each. */
+/** The inputs of an esbuild metafile that must not ship, with the reason. */
 export function forbiddenInputs(metafile) {
   const problems = [];
   for (const input of Object.keys(metafile.inputs)) {
     const normalized = input.split(path.sep).join("/");
-    for (const rule of FORBIDDEN_INPUTS) if (rule.pattern.test(normalized)) problems.push(`${input}: ${rule.why}`);
+    for (const rule of FORBIDDEN_INPUTS) if (rule.pattern.test(normalized)) problems.push({ input, why: rule.why });
   }
   return problems;
 }
@@ -137,8 +137,11 @@ export async function buildBundle(bundleDir, outRoot, modules) {
   await writeFile(path.join(out, "meta.json"), JSON.stringify(metafile));
   const forbidden = forbiddenInputs(metafile);
   if (forbidden.length > 0) {
-    const chains = forbidden.map((line) => `  ${line}\n    via ${importChain(metafile, line.slice(0, line.indexOf(": ")))}`);
-    throw new Error(`${name}: the function bundle contains build-time code:\n${chains.join("\n")}`);
+    // One line per rule, with the import chain of its first module: that chain says which file to fix.
+    const byRule = new Map();
+    for (const p of forbidden) if (!byRule.has(p.why)) byRule.set(p.why, p);
+    const lines = [...byRule.values()].map((p) => `  ${p.why} (${forbidden.filter((f) => f.why === p.why).length} modules)\n    via ${importChain(metafile, p.input)}`);
+    throw new Error(`${name}: the function bundle contains build-time code:\n${lines.join("\n")}`);
   }
 
   const zipFile = path.join(out, "function.zip");

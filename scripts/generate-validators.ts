@@ -9,17 +9,17 @@
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import AjvModule from "ajv";
+import { Ajv } from "ajv";
 import standaloneModule from "ajv/dist/standalone/index.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const VALIDATORS_FILE = path.join(ROOT, "engine/generated/validators.js");
 export const VALIDATORS_DTS_FILE = path.join(ROOT, "engine/generated/validators.d.ts");
 
-// ajv is CommonJS; under NodeNext its default export is the module object.
-const Ajv = (AjvModule as unknown as { default: typeof AjvModule }).default ?? AjvModule;
-const standaloneCode =
-  (standaloneModule as unknown as { default: typeof standaloneModule }).default ?? standaloneModule;
+// ajv is CommonJS; under NodeNext the default import is the module object, whose `default` is the function.
+type StandaloneCode = (ajv: Ajv, refs: Record<string, string>) => string;
+const standaloneCode: StandaloneCode =
+  (standaloneModule as unknown as { default?: StandaloneCode }).default ?? (standaloneModule as unknown as StandaloneCode);
 
 const SCHEMA_FILES = {
   miRequest: "schemas/mi-request.schema.json",

@@ -568,6 +568,9 @@ when: Expression
  * Whether the handshake must pass verification first (default true).
  */
 verify?: boolean
+/**
+ * The HTTP answer the handshake gets instead of event processing.
+ */
 respond: {
 /**
  * HTTP status.

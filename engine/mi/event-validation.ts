@@ -5,8 +5,10 @@
  * Everything goes through `getEventValidator()`; only `compileEventValidator()` knows that ajv compiles
  * at run time, so the build can swap in ajv standalone code there without touching callers.
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
-import schema from "../../schemas/send-connector-event.schema.json" with { type: "json" };
+import type { ErrorObject } from "ajv";
+// ajv standalone code generated from schemas/send-connector-event.schema.json (scripts/generate-validators.ts):
+// nothing is compiled at run time and ajv's compiler stays out of the Lambda artifact.
+import { connectorId as connectorIdValidator, eventBody as bodyValidator } from "../generated/validators.js";
 import type { EventValidationIssue } from "./event-errors.ts";
 
 export interface EventValidator {
@@ -17,14 +19,9 @@ export interface EventValidator {
 }
 
 export function compileEventValidator(): EventValidator {
-  // unicodeRegExp (default true) compiles patterns with the "u" flag, needed for \p{L} in ConnectorDeviceName.
-  const ajv = new Ajv({ allErrors: true, strict: true, unicodeRegExp: true });
-  ajv.addSchema(schema);
-  const body = ajv.getSchema(schema.$id) as ValidateFunction;
-  const connectorId = ajv.compile({ $ref: `${schema.$id}#/definitions/ConnectorId` });
   return {
-    body: (value) => (body(value) ? [] : toIssues(body.errors, "$")),
-    connectorId: (value) => (connectorId(value) ? [] : toIssues(connectorId.errors, "ConnectorId")),
+    body: (value) => (bodyValidator(value) ? [] : toIssues(bodyValidator.errors, "$")),
+    connectorId: (value) => (connectorIdValidator(value) ? [] : toIssues(connectorIdValidator.errors, "ConnectorId")),
   };
 }
 

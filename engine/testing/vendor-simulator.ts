@@ -90,7 +90,9 @@ export class VendorSimulator {
 
   /** Loads a new script and forgets what was received. */
   load(exchanges: Exchange[], mode: "strict" | "replay" = "strict"): void {
-    this.script = exchanges;
+    // Replaying recordings of several fixtures, a request may match a success and a failure
+    // recording: prefer the success, the normal case a developer wants to see.
+    this.script = mode === "replay" ? [...exchanges].sort((a, b) => rank(a.response.status) - rank(b.response.status)) : exchanges;
     this.mode = mode;
     this.cursor = 0;
     this.received.length = 0;
@@ -118,7 +120,10 @@ export class VendorSimulator {
     this.received.push(received);
 
     if (this.mode === "replay") {
-      const hit = this.script.find((e) => mismatch(e.request, received) === undefined);
+      // The most specific recording wins (one that names the body beats one that does not).
+      const hit = this.script
+        .filter((e) => mismatch(e.request, received) === undefined)
+        .sort((a, b) => specificity(b.request) - specificity(a.request))[0];
       if (hit) return hit.response;
       this.problems.push({ received, reason: "no recorded exchange matches" });
       return { status: 404, body: { error: "the vendor simulator has no recorded exchange for this request" } };
@@ -141,6 +146,14 @@ export class VendorSimulator {
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
+}
+
+function specificity(r: ExchangeRequest): number {
+  return (r.body !== undefined ? 4 : 0) + Object.keys(r.query ?? {}).length + Object.keys(r.headers ?? {}).length;
+}
+
+function rank(status: number): number {
+  return status >= 200 && status < 300 ? 0 : 1;
 }
 
 function parseBody(raw: string, contentType: string | undefined): unknown {

@@ -64,12 +64,20 @@ export function fillPathTemplate(template: string, params: Record<string, Scalar
     if (text === "" || text === "." || text === "..") {
       throw new VendorError(`vendor path placeholder {${name}} has an empty or dot-segment value`, { kind: "invalid-request" });
     }
-    return encodeURIComponent(text);
+    return encodeSegment(text);
   });
   if (filled.includes("{") || filled.includes("}")) {
     throw new VendorError("vendor path template has unbalanced braces", { kind: "invalid-request" });
   }
   return filled;
+}
+
+/**
+ * encodeURIComponent, but ':' stays as it is: RFC 3986 allows it in a path segment (pchar), it
+ * cannot change the path's shape after an absolute base, and vendors route on it (`id:abc`).
+ */
+export function encodeSegment(text: string): string {
+  return encodeURIComponent(text).replace(/%3A/gi, ":");
 }
 
 /** The URL of `rel="next"` in a Link header, if any. */

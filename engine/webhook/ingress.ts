@@ -1,13 +1,134 @@
 /**
- * Vendor webhook ingress. Placeholder until the event runner lands: answers 501 so a delivery is
- * redelivered later rather than acknowledged and lost.
+ * Vendor webhook ingress: an HTTP event (Lambda function URL, API Gateway HTTP API v2 or REST v1)
+ * -> handshake answer, or verified delivery -> DEVICE_EVENTs (engine/events). The HTTP answer
+ * tells the vendor whether to redeliver:
+ *  - 2xx only when every event of the delivery reached MI (or was deliberately dropped);
+ *  - 401 when verification fails (logged with its code and reason, never the secret);
+ *  - 400 for a body that cannot be parsed; 500 when the connector is misconfigured;
+ *  - 503 when MI did not take an event after the client's retries: the vendor redelivers, and
+ *    event-id deduplication makes sure nothing is sent twice.
+ *
+ * Environment: C2C_CONNECTOR_ID (required: DEVICE_EVENTs name the connector, and no inbound
+ * request carries it here) plus whatever variables the mapping's `verify` names.
  */
 import type { Engine, LambdaContextLike } from "../handler/engine.ts";
-import { isHttpEvent, toHttpResponse } from "./http-event.ts";
+import type { CompiledWebhooks } from "../mapping/compiled.ts";
+import { ack } from "../mi/protocol.ts";
+import { EventPublisher } from "../operations/publisher.ts";
+import { bindings } from "../runtime/context.ts";
+import { runDelivery } from "../events/delivery.ts";
+import { parseBody, WebhookBodyError } from "./envelope.ts";
+import { isHttpEvent, toHttpResponse, toWebhookRequest, type HttpResponseSpec, type WebhookRequest } from "./http-event.ts";
+import { verifyOptionsFor, WebhookSecretSource } from "./secret-source.ts";
+import { verifyWebhook } from "./verify.ts";
 
-export function createWebhookHandler(_engine: Engine): (event: unknown, context?: LambdaContextLike) => Promise<unknown> {
+export const CONNECTOR_ID_ENV = "C2C_CONNECTOR_ID";
+
+export interface WebhookHandlerOptions {
+  /** Where C2C_CONNECTOR_ID and webhook secrets are read; default process.env (read per delivery). */
+  env?: Record<string, string | undefined>;
+  secrets?: WebhookSecretSource;
+  /** Clock for replay windows and leases (tests). */
+  now?: () => number;
+  /** How long a claimed event id blocks concurrent redeliveries. Default 60 s. */
+  leaseMs?: number;
+}
+
+export type WebhookHandler = (event: unknown, context?: LambdaContextLike) => Promise<unknown>;
+
+export function createWebhookHandler(engine: Engine, options: WebhookHandlerOptions = {}): WebhookHandler {
+  const deps = engine.deps;
+  const logger = deps.logger.child({ source: "webhook" });
+  const env = () => options.env ?? process.env;
+  const secrets = options.secrets ?? new WebhookSecretSource({ env: options.env, secrets: deps.logger.secretRegistry });
+  // No deferral fallback: an event MI does not take must fail the delivery, not be acknowledged.
+  const publisher = new EventPublisher(deps.sink, deps.store, logger);
+  const now = options.now ?? Date.now;
+
   return async (event) => {
-    if (!isHttpEvent(event)) return { header: { responseCode: 400 }, payload: { responseMessage: "unrecognised event" } };
-    return toHttpResponse(event, { status: 501, body: "webhook events are not handled yet" });
+    if (!isHttpEvent(event)) return ack(400, "event is neither a managed integrations request nor a webhook delivery");
+    const answer = (spec: HttpResponseSpec) => toHttpResponse(event, spec);
+    const webhooks = deps.bundle.webhooks;
+    if (!webhooks) return answer(text(404, "this connector accepts no webhooks"));
+    try {
+      return answer(await handleDelivery(toWebhookRequest(event), webhooks));
+    } catch (err) {
+      logger.error("webhook delivery failed", { error: err });
+      return answer(text(500, "internal error"));
+    }
   };
+
+  async function handleDelivery(req: WebhookRequest, webhooks: CompiledWebhooks): Promise<HttpResponseSpec> {
+    let body: unknown;
+    let bodyError: WebhookBodyError | undefined;
+    try {
+      body = parseBody(req);
+    } catch (err) {
+      if (!(err instanceof WebhookBodyError)) throw err;
+      bodyError = err;
+    }
+
+    let verified = false;
+    const verify = async (): Promise<HttpResponseSpec | undefined> => {
+      if (verified) return undefined;
+      let opts;
+      try {
+        opts = await verifyOptionsFor(webhooks.verify, secrets);
+      } catch (err) {
+        // The check cannot run: refuse (the vendor retries later) and say what is missing.
+        logger.error("webhook verification is misconfigured", { error: err });
+        return text(500, "webhook verification is not configured");
+      }
+      const result = verifyWebhook(req, opts, now());
+      if (!result.ok) {
+        logger.warn("webhook delivery failed verification", { code: result.code, reason: result.reason, path: req.path });
+        return text(401, "verification failed");
+      }
+      verified = true;
+      return undefined;
+    };
+
+    const handshakeInput = { request: { method: req.method, path: req.path, headers: req.headers, query: req.query }, body };
+    for (const h of webhooks.handshakes) {
+      if ((await engine.evaluator.evaluate(h.when, handshakeInput, bindings({ settings: deps.bundle.settings, responses: {}, body }))) !== true) continue;
+      if (h.verify) {
+        const refused = await verify();
+        if (refused) return refused;
+      }
+      logger.info("webhook handshake answered", { status: h.respond.status });
+      if (!h.respond.body) return { status: h.respond.status };
+      const out = await engine.evaluator.evaluate(h.respond.body, handshakeInput, bindings({ settings: deps.bundle.settings, responses: {}, body }));
+      if (out === undefined) return { status: h.respond.status };
+      return typeof out === "string" ? text(h.respond.status, out) : json(h.respond.status, out);
+    }
+
+    const refused = await verify();
+    if (refused) return refused;
+    if (bodyError) {
+      logger.warn("webhook body could not be parsed", { code: bodyError.code, reason: bodyError.message });
+      return text(400, `unreadable body: ${bodyError.message}`);
+    }
+    const connectorId = env()[CONNECTOR_ID_ENV]?.trim();
+    if (!connectorId) {
+      logger.error(`${CONNECTOR_ID_ENV} is not set: device events cannot be addressed`);
+      return text(500, "connector id is not configured");
+    }
+    const result = await runDelivery(
+      { bundle: deps.bundle, webhooks, evaluator: engine.evaluator, store: deps.store, publisher, logger, connectorId, leaseMs: options.leaseMs, now },
+      body,
+    );
+    if (result.outcome === "retry") {
+      logger.warn("webhook delivery not acknowledged: the vendor should redeliver", { reason: result.reason, ...result.counts });
+      return json(503, { status: "retry", reason: result.reason });
+    }
+    return json(200, { status: "ok", ...result.counts });
+  }
+}
+
+function text(status: number, body: string): HttpResponseSpec {
+  return { status, headers: { "content-type": "text/plain; charset=utf-8" }, body };
+}
+
+function json(status: number, body: unknown): HttpResponseSpec {
+  return { status, headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
 }

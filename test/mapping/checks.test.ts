@@ -306,11 +306,11 @@ describe("anchors and events", () => {
     ].join("\n");
     const base = doc({ clusters });
     const second = base.split("\nprofiles:\n")[1].replace("  plug:", "  plug2:").replace("OnOff: &onoff\n            attributes:\n              OnOff:\n                read: on\n                write: { use: setState }", "OnOff: *onoff");
-    const text = base + second.split("\n").slice(0).join("\n");
+    const text = base + second;
     const result = validateMappingText(text, FILE);
     expect(result.diagnostics.filter((d) => d.rule === "matter/not-writable")).toHaveLength(1);
     expect(result.bundle?.profiles.map((p) => p.id)).toEqual(["plug", "plug2"]);
-    const event = result.bundle!.profiles[1].endpoints[0].clusters.find((c) => c.name === "BooleanState")!.events[0];
+    const event = result.bundle!.profiles[0].endpoints[0].clusters.find((c) => c.name === "BooleanState")!.events[0];
     expect(event).toMatchObject({ id: 0, hexId: "0x00", name: "StateChange", when: { src: "changed" } });
     expect(event.fields).toEqual([{ id: 0, hexId: "0x0000", name: "StateValue", expr: { src: "open = false", at: `${FILE}:${lineOf(text, "StateValue")}:${text.split("\n")[lineOf(text, "StateValue") - 1].indexOf("open") + 1}` } }]);
   });

@@ -76,7 +76,7 @@ describe("registrationRequests for an OAuth bundle", () => {
     const bare = compiledBundle({
       oauth: { authorizationUrl: "https://a.example.com/auth", tokenUrl: "https://a.example.com/token", tokenEndpointAuthMethod: "HTTP_BASIC" },
     });
-    const { oAuth } = registrationRequests(bare, filled).createConnectorDestination.AuthConfig as { oAuth: Record<string, unknown> };
+    const { oAuth } = registrationRequests(bare, filled).createConnectorDestination.AuthConfig as unknown as { oAuth: Record<string, unknown> };
     expect(Object.keys(oAuth).sort()).toEqual(["authUrl", "oAuthCompleteRedirectUrl", "tokenEndpointAuthenticationScheme", "tokenUrl"]);
   });
 

@@ -35,11 +35,11 @@ describe("path building", () => {
       spec(`${server.origin}/v1`, { path: "/lights/{selector}/state", pathParams: { selector: "id:abc" } }),
       budget(),
     );
-    expect(server.received[0].rawUrl).toBe("/v1/lights/id%3Aabc/state");
+    expect(server.received[0].rawUrl).toBe("/v1/lights/id:abc/state");
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ ok: true });
     expect(res.attempts).toBe(1);
-    expect(res.url).toBe(`${server.origin}/v1/lights/id%3Aabc/state`);
+    expect(res.url).toBe(`${server.origin}/v1/lights/id:abc/state`);
   });
 
   it.each([

@@ -1,0 +1,175 @@
+/**
+ * The event runner: one verified webhook delivery -> DEVICE_EVENTs, with nothing lost and nothing
+ * doubled. The caller acknowledges the vendor only when this returns "done": every event of the
+ * delivery reached MI (or was deliberately dropped: ignored, duplicate, stale, unchanged, user
+ * deactivated, unmappable). On "retry" the caller answers 5xx and the vendor redelivers; events
+ * already accepted by MI are marked done, so the redelivery sends only what is missing.
+ *
+ * Deduplication by event id is two-phase: an event id is first claimed with a short lease
+ * ("pending"), and marked "done" only after MI accepted its events. A failure releases the claim;
+ * a crash leaves a lease that expires, after which a redelivery takes the event over. A redelivery
+ * that arrives while another invocation holds a live lease is answered "retry", not acknowledged.
+ */
+import type { CompiledBundle, CompiledWebhooks } from "../mapping/compiled.ts";
+import { InvalidEventError } from "../mi/event-errors.ts";
+import type { EventPublisher } from "../operations/publisher.ts";
+import { keys, TTL } from "../operations/keys.ts";
+import type { StateStore } from "../store/store.ts";
+import type { Logger } from "../log/logger.ts";
+import { bindings, type EvalContext } from "../runtime/context.ts";
+import type { Evaluator } from "../runtime/expressions.ts";
+import { ChangeTracker } from "./change-tracker.ts";
+import { planDeviceEvents, UnmappedEventError } from "./device-events.ts";
+
+export interface DeliveryDeps {
+  bundle: CompiledBundle;
+  webhooks: CompiledWebhooks;
+  evaluator: Evaluator;
+  store: StateStore;
+  /** A publisher WITHOUT a deferral fallback: a failed send must surface so the vendor redelivers. */
+  publisher: EventPublisher;
+  logger: Logger;
+  connectorId: string;
+  /** How long a claimed event id blocks other invocations. Default 60 s. */
+  leaseMs?: number;
+  now?: () => number;
+}
+
+export interface DeliveryCounts {
+  /** Vendor events in the delivery. */
+  received: number;
+  /** DEVICE_EVENTs MI accepted. */
+  sent: number;
+  ignored: number;
+  duplicates: number;
+  unmapped: number;
+  /** DEVICE_EVENTs not sent because the user is deactivated. */
+  suppressed: number;
+  /** Attribute values dropped as older than what MI holds. */
+  stale: number;
+  /** Attribute values MI holds already. */
+  unchanged: number;
+  /** DEVICE_EVENTs MI refused as invalid (logged as lost; a retry cannot fix them). */
+  rejected: number;
+}
+
+export interface DeliveryResult {
+  outcome: "done" | "retry";
+  counts: DeliveryCounts;
+  /** With "retry": why, without values. */
+  reason?: string;
+}
+
+interface EventClaim {
+  state: "pending" | "done";
+  until?: number;
+}
+
+export async function runDelivery(deps: DeliveryDeps, body: unknown): Promise<DeliveryResult> {
+  const counts: DeliveryCounts = { received: 0, sent: 0, ignored: 0, duplicates: 0, unmapped: 0, suppressed: 0, stale: 0, unchanged: 0, rejected: 0 };
+  const w = deps.webhooks;
+  const ctx: EvalContext = { settings: deps.bundle.settings, responses: {}, body };
+  const listed = await deps.evaluator.evaluate(w.events, body, bindings(ctx));
+  const events = listed === undefined || listed === null ? [] : Array.isArray(listed) ? listed : [listed];
+  counts.received = events.length;
+
+  for (let i = 0; i < events.length; i++) {
+    const outcome = await runEvent(deps, body, events[i], i, counts);
+    if (outcome !== undefined) return { outcome: "retry", counts, reason: outcome };
+  }
+  deps.logger.info("webhook delivery processed", { ...counts });
+  return { outcome: "done", counts };
+}
+
+/** Handles one vendor event; returns a reason when the delivery must be retried. */
+async function runEvent(deps: DeliveryDeps, body: unknown, event: unknown, index: number, counts: DeliveryCounts): Promise<string | undefined> {
+  const w = deps.webhooks;
+  const ctx: EvalContext = { settings: deps.bundle.settings, responses: {}, body, event };
+  const log = deps.logger.child({ eventIndex: index });
+  try {
+    if (w.ignore && (await deps.evaluator.evaluate(w.ignore, event, bindings(ctx))) === true) {
+      counts.ignored++;
+      log.info("webhook event ignored by the mapping");
+      return undefined;
+    }
+  } catch (err) {
+    counts.unmapped++;
+    log.error("webhook event could not be classified: acknowledged without events", { error: err });
+    return undefined;
+  }
+
+  let claimKey: string | undefined;
+  if (w.eventId) {
+    let id: unknown;
+    try {
+      id = await deps.evaluator.evaluate(w.eventId, event, bindings(ctx));
+    } catch (err) {
+      log.warn("webhook event id expression failed; the event is processed without deduplication", { error: err });
+    }
+    if ((typeof id === "string" && id !== "") || typeof id === "number") {
+      claimKey = keys.webhookEvent(String(id));
+      const claim = await claimEvent(deps, claimKey);
+      if (claim === "done") {
+        counts.duplicates++;
+        log.info("webhook event already delivered: not sent again");
+        return undefined;
+      }
+      if (claim === "busy") return "an earlier delivery of the same event is still in progress";
+    }
+  }
+
+  let plan;
+  try {
+    plan = await planDeviceEvents({ ...deps, tracker: new ChangeTracker(deps.store), body, event });
+  } catch (err) {
+    counts.unmapped++;
+    // A redelivery would fail the same way: acknowledge, but say loudly why nothing was sent.
+    log[err instanceof UnmappedEventError ? "warn" : "error"]("webhook event not mapped to a device event", { error: err });
+    if (claimKey) await deps.store.delete(claimKey);
+    return undefined;
+  }
+  counts.stale += plan.stale;
+  counts.unchanged += plan.unchanged;
+  if (plan.stale) log.info("stale attribute values dropped", { stale: plan.stale });
+
+  const tracker = new ChangeTracker(deps.store);
+  for (const planned of plan.events) {
+    let published: boolean;
+    try {
+      published = await deps.publisher.publish(planned.input);
+    } catch (err) {
+      if (err instanceof InvalidEventError) {
+        counts.rejected++;
+        log.error("MI refused the device event as invalid: it is lost", { error: err });
+        continue;
+      }
+      log.warn("device event not accepted by MI: the delivery will be retried", { error: err });
+      if (claimKey) await deps.store.delete(claimKey).catch((e: unknown) => log.warn("event claim not released; it expires", { error: e }));
+      return "managed integrations did not accept an event";
+    }
+    if (!published) {
+      counts.suppressed++;
+      continue;
+    }
+    counts.sent++;
+    for (const c of planned.commits) await tracker.commit(c.ref, c.value, plan.order);
+  }
+  if (claimKey) await deps.store.put(claimKey, { state: "done" } satisfies EventClaim, TTL.webhookEvent);
+  return undefined;
+}
+
+async function claimEvent(deps: DeliveryDeps, key: string): Promise<"claimed" | "done" | "busy"> {
+  const now = (deps.now ?? Date.now)();
+  const lease: EventClaim = { state: "pending", until: now + (deps.leaseMs ?? 60_000) };
+  if (await deps.store.putIfAbsent(key, lease, TTL.webhookEvent)) return "claimed";
+  const existing = await deps.store.get<EventClaim>(key);
+  if (existing === undefined) {
+    // Released between the two calls: try once more.
+    return (await deps.store.putIfAbsent(key, lease, TTL.webhookEvent)) ? "claimed" : "busy";
+  }
+  if (existing.state === "done") return "done";
+  if ((existing.until ?? 0) > now) return "busy";
+  // The invocation holding the lease died: take the event over.
+  await deps.store.put(key, lease, TTL.webhookEvent);
+  return "claimed";
+}

@@ -1,0 +1,142 @@
+/**
+ * One vendor event -> the DEVICE_EVENTs it means, one per endpoint. The event's `state` is shaped
+ * like the discovery device, so the profile's read expressions give the attribute values (one
+ * definition, two uses); only attributes whose value changed since MI last heard of them, and not
+ * older than what MI already holds (`order`), are reported. Matter events of the profile's
+ * clusters are added when their `when` holds.
+ */
+import type { CompiledBundle, CompiledProfile, CompiledWebhooks } from "../mapping/compiled.ts";
+import type { MatterCluster, SendConnectorEventInput } from "../mi/send-connector-event.ts";
+import { bindings, type EvalContext } from "../runtime/context.ts";
+import { endpointsOf, matchProfile, readCluster } from "../runtime/device-model.ts";
+import type { Evaluator } from "../runtime/expressions.ts";
+import { orderPosition, type AttributeRef, type ChangeTracker } from "./change-tracker.ts";
+
+/** MI's ConnectorDeviceId pattern (Smithy model). */
+const DEVICE_ID = /^[a-zA-Z0-9_.,@-]{1,128}$/;
+
+/** Why an event yields nothing to send even though it was not ignored. */
+export class UnmappedEventError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UnmappedEventError";
+  }
+}
+
+export interface PlannedDeviceEvent {
+  input: SendConnectorEventInput;
+  /** Attribute values to record once MI accepted `input`. */
+  commits: Array<{ ref: AttributeRef; value: unknown }>;
+}
+
+export interface EventPlan {
+  deviceId: string;
+  userId?: string;
+  order?: number;
+  events: PlannedDeviceEvent[];
+  unchanged: number;
+  stale: number;
+}
+
+export interface PlanInput {
+  bundle: CompiledBundle;
+  webhooks: CompiledWebhooks;
+  evaluator: Evaluator;
+  tracker: ChangeTracker;
+  connectorId: string;
+  /** The parsed delivery body and one event of it. */
+  body: unknown;
+  event: unknown;
+}
+
+export async function planDeviceEvents(p: PlanInput): Promise<EventPlan> {
+  const { webhooks: w, evaluator, event } = p;
+  const ctx: EvalContext = { settings: p.bundle.settings, responses: {}, body: p.body, event };
+
+  const idValue = await evaluator.evaluate(w.deviceId, event, bindings(ctx));
+  if (idValue === undefined || idValue === null || idValue === "" || typeof idValue === "object") {
+    throw new UnmappedEventError(`${w.deviceId.at}: the event has no device id`);
+  }
+  const deviceId = String(idValue);
+  if (!DEVICE_ID.test(deviceId)) throw new UnmappedEventError(`${w.deviceId.at}: the device id is not a valid ConnectorDeviceId`);
+  ctx.deviceId = deviceId;
+
+  let userId: string | undefined;
+  if (w.userId) {
+    const u = await evaluator.evaluate(w.userId, event, bindings(ctx));
+    if ((typeof u === "string" && u !== "") || typeof u === "number") userId = String(u);
+  }
+
+  const state = await evaluator.evaluate(w.state, event, bindings(ctx));
+  if (state === undefined || state === null || typeof state !== "object") throw new UnmappedEventError(`${w.state.at}: the event gave no device state`);
+  ctx.device = state;
+
+  const profile = await profileOf(p, state, ctx);
+  const order = w.order ? orderPosition(await evaluator.evaluate(w.order, event, bindings(ctx))) : undefined;
+
+  const plan: EventPlan = { deviceId, events: [], unchanged: 0, stale: 0 };
+  if (userId !== undefined) plan.userId = userId;
+  if (order !== undefined) plan.order = order;
+
+  for (const ep of await endpointsOf(profile, state, evaluator, ctx)) {
+    const ectx: EvalContext = { ...ctx, endpointId: ep.id };
+    const clusters: MatterCluster[] = [];
+    const commits: PlannedDeviceEvent["commits"] = [];
+    for (const cluster of ep.clusters) {
+      // Constants say nothing about what happened; only what the vendor reported is an event.
+      const readable = new Set(cluster.attributes.filter((a) => a.read).map((a) => a.id));
+      const values = readable.size ? await readCluster(cluster, state, evaluator, ectx, readable) : new Map<string, unknown>();
+      const attributes: Record<string, unknown> = {};
+      for (const [attributeId, value] of values) {
+        const ref: AttributeRef = { deviceId, endpointId: ep.id, clusterId: cluster.hexId, attributeId };
+        const verdict = await p.tracker.check(ref, value, order);
+        if (verdict === "changed") {
+          attributes[attributeId] = value;
+          commits.push({ ref, value });
+        } else if (verdict === "stale") plan.stale++;
+        else plan.unchanged++;
+      }
+      const matterEvents: Record<string, unknown> = {};
+      for (const me of cluster.events) {
+        if ((await evaluator.evaluate(me.when, event, bindings(ectx))) !== true) continue;
+        const fields: Record<string, unknown> = {};
+        for (const f of me.fields) {
+          const v = await evaluator.evaluate(f.expr, event, bindings(ectx));
+          if (v !== undefined) fields[f.hexId] = v;
+        }
+        matterEvents[me.hexId] = fields;
+      }
+      if (!Object.keys(attributes).length && !Object.keys(matterEvents).length) continue;
+      const mc: MatterCluster = { id: cluster.hexId };
+      if (Object.keys(attributes).length) mc.attributes = attributes;
+      if (Object.keys(matterEvents).length) mc.events = matterEvents;
+      clusters.push(mc);
+    }
+    if (!clusters.length) continue;
+    plan.events.push({
+      input: {
+        ConnectorId: p.connectorId,
+        Operation: "DEVICE_EVENT",
+        OperationVersion: "1.0",
+        StatusCode: 200,
+        ...(userId !== undefined ? { UserId: userId } : {}),
+        ConnectorDeviceId: deviceId,
+        MatterEndpoint: { id: ep.id, clusters },
+      },
+      commits,
+    });
+  }
+  return plan;
+}
+
+async function profileOf(p: PlanInput, state: unknown, ctx: EvalContext): Promise<CompiledProfile> {
+  if (p.webhooks.profile) {
+    const name = await p.evaluator.evaluate(p.webhooks.profile, p.event, bindings(ctx));
+    const found = p.bundle.profiles.find((x) => x.id === name);
+    if (!found) throw new UnmappedEventError(`${p.webhooks.profile.at}: no profile named by the event`);
+    return found;
+  }
+  const matched = await matchProfile(p.bundle, state, p.evaluator, ctx);
+  if (!matched) throw new UnmappedEventError("no profile matches the event's device state");
+  return matched;
+}

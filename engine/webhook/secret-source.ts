@@ -1,0 +1,122 @@
+/**
+ * Resolves the secrets a mapping's `webhooks.verify` names (`{ env, secretsManager?, key? }`) into
+ * the options verifyWebhook takes. A secret held in Secrets Manager is read as its current version
+ * (AWSCURRENT, so rotation needs no redeploy) and cached briefly per container.
+ */
+import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { parseSecretText, SecretReadError, secretReadErrorCode } from "../auth/secrets.ts";
+import type { CompiledVerify } from "../mapping/compiled.ts";
+import type { SecretRegistry } from "../log/redact.ts";
+import type { SignedContent, VerifyOptions } from "./verify.ts";
+
+export type SecretRef = NonNullable<CompiledVerify["secret"]>;
+
+/** A secret the mapping names is not available: the delivery cannot be checked, so it is refused. */
+export class WebhookSecretError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "WebhookSecretError";
+  }
+}
+
+export interface WebhookSecretSourceOptions {
+  env?: Record<string, string | undefined>;
+  /** A ready client (tests); otherwise one is created on first use, honouring C2C_SECRETS_MANAGER_ENDPOINT. */
+  client?: SecretsManagerClient;
+  /** How long a Secrets Manager value is reused. Default 5 minutes. */
+  cacheMs?: number;
+  /** Every resolved secret is registered here so no log line can carry it. */
+  secrets?: SecretRegistry;
+}
+
+export class WebhookSecretSource {
+  private client?: SecretsManagerClient;
+  private readonly cache = new Map<string, { at: number; value: Promise<Record<string, unknown>> }>();
+
+  constructor(private readonly options: WebhookSecretSourceOptions = {}) {
+    this.client = options.client;
+  }
+
+  private get env(): Record<string, string | undefined> {
+    return this.options.env ?? process.env;
+  }
+
+  /** The secret's text. Errors name the environment variable, never a value or an ARN. */
+  async resolve(ref: SecretRef): Promise<string> {
+    const raw = this.env[ref.env];
+    if (raw === undefined || raw.trim() === "") throw new WebhookSecretError(`environment variable ${ref.env} is not set`);
+    let value: string;
+    if (!ref.secretsManager) {
+      value = raw;
+    } else {
+      const secret = await this.readSecretsManager(raw.trim());
+      const item = secret[ref.key ?? "value"];
+      if (typeof item !== "string" || item === "") {
+        throw new WebhookSecretError(`the secret named by ${ref.env} has no string field ${ref.key ?? "value"}`);
+      }
+      value = item;
+    }
+    this.options.secrets?.add(value);
+    return value;
+  }
+
+  private async readSecretsManager(arn: string): Promise<Record<string, unknown>> {
+    const ttl = this.options.cacheMs ?? 5 * 60_000;
+    const hit = this.cache.get(arn);
+    if (hit && Date.now() - hit.at < ttl) return hit.value;
+    const value = this.fetch(arn);
+    this.cache.set(arn, { at: Date.now(), value });
+    value.catch(() => this.cache.delete(arn));
+    return value;
+  }
+
+  private async fetch(arn: string): Promise<Record<string, unknown>> {
+    if (!this.client) {
+      const endpoint = this.env.C2C_SECRETS_MANAGER_ENDPOINT?.trim();
+      this.client = new SecretsManagerClient(endpoint ? { endpoint } : {});
+    }
+    try {
+      const out = await this.client.send(new GetSecretValueCommand({ SecretId: arn }));
+      if (typeof out.SecretString === "string") return parseSecretText(out.SecretString);
+      if (out.SecretBinary instanceof Uint8Array) return parseSecretText(Buffer.from(out.SecretBinary).toString("utf8"));
+    } catch (err) {
+      const name = (err as { name?: unknown } | null)?.name;
+      throw new SecretReadError(secretReadErrorCode(typeof name === "string" ? name : undefined), typeof name === "string" ? name : undefined);
+    }
+    throw new SecretReadError("Invalid");
+  }
+}
+
+/** The compiled `verify` section with its secrets filled in, as verifyWebhook expects it. */
+export async function verifyOptionsFor(verify: CompiledVerify, source: WebhookSecretSource): Promise<VerifyOptions> {
+  const signed: SignedContent | undefined =
+    verify.signed === undefined || verify.signed === "body" || verify.signed === "timestamp.body" ? (verify.signed as SignedContent | undefined) : { template: verify.signed };
+  const common = {
+    header: verify.header ?? "",
+    encoding: verify.encoding ?? "hex",
+    ...(verify.prefix !== undefined ? { prefix: verify.prefix } : {}),
+    ...(signed !== undefined ? { signed } : {}),
+    ...(verify.timestampHeader !== undefined ? { timestampHeader: verify.timestampHeader } : {}),
+    ...(verify.toleranceSeconds !== undefined ? { toleranceSeconds: verify.toleranceSeconds } : {}),
+  };
+  switch (verify.scheme) {
+    case "none":
+      return { scheme: "none" };
+    case "sharedSecret":
+      return {
+        scheme: "sharedSecret",
+        header: verify.header ?? "",
+        secret: await required(verify.secret, "secret", source),
+        ...(verify.prefix !== undefined ? { prefix: verify.prefix } : {}),
+      };
+    case "hmac":
+      return { scheme: "hmac", algorithm: verify.algorithm as "sha256", secret: await required(verify.secret, "secret", source), ...common };
+    case "publicKey":
+      return { scheme: "publicKey", algorithm: verify.algorithm as "ed25519", publicKey: await required(verify.publicKey, "publicKey", source), ...common };
+  }
+}
+
+async function required(ref: SecretRef | undefined, field: string, source: WebhookSecretSource): Promise<string> {
+  if (!ref) throw new WebhookSecretError(`webhooks.verify.${field} is not declared`);
+  return source.resolve(ref);
+}
