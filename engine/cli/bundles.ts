@@ -1,0 +1,52 @@
+/**
+ * Turns what the user typed (`lifx`, `mappings/lifx`, `./my/bundle`) into bundle folders, and
+ * diagnostics' file names into paths relative to where the user stands.
+ */
+import { access } from "node:fs/promises";
+import { isAbsolute, join, relative, resolve } from "node:path";
+import { CONNECTOR_FILE, listBundles } from "../mapping/bundle.ts";
+import type { Diagnostic } from "../mapping/diagnostics.ts";
+import { CliError } from "./io.ts";
+
+export const MAPPINGS_DIR = "mappings";
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Absolute folder of one bundle: a folder path, or a vendor name under mappings/. */
+export async function resolveBundleDir(arg: string, cwd: string): Promise<string> {
+  const direct = resolve(cwd, arg);
+  if (await exists(join(direct, CONNECTOR_FILE))) return direct;
+  if (!arg.includes("/") && !arg.includes("\\") && !isAbsolute(arg)) {
+    const named = resolve(cwd, MAPPINGS_DIR, arg);
+    if (await exists(join(named, CONNECTOR_FILE))) return named;
+  }
+  const known = (await listBundles(resolve(cwd, MAPPINGS_DIR))).map((d) => relative(resolve(cwd, MAPPINGS_DIR), d));
+  const hint = known.length ? ` (bundles under ${MAPPINGS_DIR}/: ${known.join(", ")})` : "";
+  throw new CliError(`no bundle at ${JSON.stringify(arg)}: expected a folder with ${CONNECTOR_FILE} or a name under ${MAPPINGS_DIR}/${hint}`);
+}
+
+/** The bundles named, or every bundle under mappings/ when none is. */
+export async function resolveBundleDirs(args: string[], cwd: string): Promise<string[]> {
+  if (args.length > 0) return Promise.all(args.map((a) => resolveBundleDir(a, cwd)));
+  const all = (await listBundles(resolve(cwd, MAPPINGS_DIR))).map((d) => resolve(d));
+  if (all.length === 0) throw new CliError(`no bundles found under ${join(cwd, MAPPINGS_DIR)}; name one, e.g. \`c2c validate path/to/bundle\``);
+  return all;
+}
+
+/** Diagnostics name files relative to the process; the user reads them relative to `cwd`. */
+export function relativeToCwd(d: Diagnostic, cwd: string): Diagnostic {
+  const abs = resolve(process.cwd(), d.file);
+  const rel = relative(cwd, abs);
+  return { ...d, file: rel === "" ? d.file : rel };
+}
+
+export function displayPath(absPath: string, cwd: string): string {
+  return relative(cwd, absPath) || ".";
+}
