@@ -88,6 +88,8 @@ async function bundleFunction(compiled, outFile) {
     platform: "node",
     format: "esm",
     target: "node20",
+    // ES module builds first: the AWS SDK then tree-shakes to the commands the engine uses.
+    mainFields: ["module", "main"],
     minify: true,
     sourcemap: true,
     // Sources stay out of the map: it only needs to turn minified stack traces into file:line.

@@ -12,7 +12,7 @@ export const MAPPING_TYPES_FILE = `${root}engine/mapping/mapping.types.ts`;
 
 export async function renderMappingTypes(): Promise<string> {
   const schema = JSON.parse(await readFile(`${root}schemas/mapping.schema.json`, "utf8"));
-  return compile(stripRefSiblings(schema), "ConnectorMapping", {
+  return compile(stripRefSiblings(schema) as Parameters<typeof compile>[0], "ConnectorMapping", {
     bannerComment:
       "/* Generated from schemas/mapping.schema.json by scripts/generate-mapping-types.ts. Do not edit: edit the schema and run `npm run generate`. */",
     additionalProperties: false,

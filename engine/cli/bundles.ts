@@ -43,10 +43,12 @@ export async function resolveBundleDirs(args: string[], cwd: string): Promise<st
 /** Diagnostics name files relative to the process; the user reads them relative to `cwd`. */
 export function relativeToCwd(d: Diagnostic, cwd: string): Diagnostic {
   const abs = resolve(process.cwd(), d.file);
-  const rel = relative(cwd, abs);
-  return { ...d, file: rel === "" ? d.file : rel };
+  return { ...d, file: displayPath(abs, cwd) };
 }
 
+/** Relative to `cwd` when inside it, else absolute (a "../../tmp/x" path helps nobody). */
 export function displayPath(absPath: string, cwd: string): string {
-  return relative(cwd, absPath) || ".";
+  const rel = relative(cwd, absPath);
+  if (rel === "") return ".";
+  return rel.startsWith("..") || isAbsolute(rel) ? absPath : rel;
 }

@@ -76,7 +76,7 @@ function scenario(fixtures: Fixture[]): ConnectorRequest[] {
 }
 
 function summary(r: ConnectorRequest): string {
-  const p = r.payload as Record<string, unknown>;
+  const p = r.payload as unknown as Record<string, unknown>;
   return ["deviceDiscoveryId", "connectorDeviceId", "traceId"].filter((k) => p[k]).map((k) => `${k}=${p[k]}`).join(" ");
 }
 

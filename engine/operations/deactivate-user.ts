@@ -14,7 +14,6 @@ export async function deactivateUser(env: OperationEnv): Promise<ConnectorRespon
   const ctx = baseContext(env);
   let userId: string | undefined;
   if (spec.userId) {
-    await env.calls.runAll([], ctx, env.deadline);
     const v = await env.evaluator.evaluate(spec.userId, ctx, bindings(ctx));
     userId = typeof v === "string" || typeof v === "number" ? String(v) : undefined;
   }

@@ -6,8 +6,9 @@
 import jsonata from "jsonata";
 import type { Expr } from "../mapping/compiled.ts";
 import { registerConversionFunctions } from "./functions.ts";
+import { Bail, compileFast, type FastExpression } from "./fast-path.ts";
 
-type Compiled = ReturnType<typeof jsonata>;
+type Compiled = { jsonata: ReturnType<typeof jsonata>; fast?: FastExpression };
 
 /** Called for every evaluation when tracing (`c2c invoke --trace`). */
 export type ExpressionTracer = (entry: { at: string; src: string; input: unknown; output?: unknown; error?: string }) => void;
@@ -28,12 +29,14 @@ const cache = new Map<string, Compiled>();
 function compiled(expr: Expr): Compiled {
   let c = cache.get(expr.src);
   if (!c) {
+    let j: ReturnType<typeof jsonata>;
     try {
-      c = jsonata(expr.src);
+      j = jsonata(expr.src);
     } catch (err) {
       throw new ExpressionError(expr.at, expr.src, err);
     }
-    registerConversionFunctions(c);
+    registerConversionFunctions(j);
+    c = { jsonata: j, fast: compileFast(j.ast() as Record<string, any>) };
     cache.set(expr.src, c);
   }
   return c;
@@ -59,13 +62,27 @@ export class Evaluator {
   async evaluate(expr: Expr, input: unknown, bindings: Record<string, unknown> = {}): Promise<unknown> {
     const c = compiled(expr);
     try {
-      const out = normalize(await c.evaluate(input, bindings));
+      const quick = fast(c, input, bindings);
+      const out = quick !== NO_FAST ? quick : normalize(await c.jsonata.evaluate(input, bindings));
       this.tracer?.({ at: expr.at, src: expr.src, input, output: out });
       return out;
     } catch (err) {
       this.tracer?.({ at: expr.at, src: expr.src, input, error: err instanceof Error ? err.message : String(err) });
       throw new ExpressionError(expr.at, expr.src, err);
     }
+  }
+}
+
+const NO_FAST = Symbol("no fast path");
+
+/** The fast path's answer, or NO_FAST when JSONata must evaluate. */
+function fast(c: Compiled, input: unknown, bindings: Record<string, unknown>): unknown {
+  if (!c.fast) return NO_FAST;
+  try {
+    return c.fast(input, bindings);
+  } catch (err) {
+    if (err instanceof Bail) return NO_FAST;
+    throw err;
   }
 }
 

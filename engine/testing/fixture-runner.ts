@@ -9,7 +9,8 @@ import type { MiEmulator } from "../local/mi-emulator.ts";
 import { LOCAL_TEST_CREDENTIALS, startMiEmulator } from "../local/mi-emulator.ts";
 import { startSecretsManagerEmulator, type SecretsManagerEmulator } from "../local/secrets-manager-emulator.ts";
 import { VendorSimulator } from "./vendor-simulator.ts";
-import type { Fixture } from "./fixtures.ts";
+import type { ExpectedHttp, Fixture, FixtureStep } from "./fixtures.ts";
+import { deliveryEvent, withEnv } from "../webhook/delivery-event.ts";
 import { jsonDiff, subsetMismatches } from "./compare.ts";
 
 /** Something that takes a Lambda event: an Engine, or the handler exported by a built artifact. */
@@ -67,26 +68,34 @@ export class FixtureHarness {
     delete process.env.AWS_PROFILE;
   }
 
-  /** Prepares the servers for one fixture and returns the request to send. */
-  async prepare(fixture: Fixture): Promise<Record<string, unknown>> {
+  /** Prepares the servers for one fixture and returns the (first) MI request to send, if any. */
+  async prepare(fixture: Fixture): Promise<Record<string, unknown> | undefined> {
     this.vendor.load(fixture.vendor, "strict");
     this.mi.reset();
-    const request = structuredClone(fixture.request) as any;
-    const auth = request?.header?.auth;
-    if (auth?.type === "OAuth2.0") auth.token = fixture.auth?.token ?? FIXTURE_TOKEN;
-    if (auth?.type === "GeneralAuthorization") {
+    const requests = [fixture.request, ...(fixture.deliveries ?? []).map((d) => d.request)].filter((r) => r !== undefined);
+    const general = requests.map((r) => (r as any)?.header?.auth).find((a) => a?.type === "GeneralAuthorization");
+    if (general) {
       await this.secretsEmulator?.close();
       this.secretsEmulator = await startSecretsManagerEmulator({
-        secrets: [{ arn: auth.secretsManager.arn, versionId: auth.secretsManager.versionId, value: fixture.auth?.secret ?? {} }],
+        secrets: [{ arn: general.secretsManager.arn, versionId: general.secretsManager.versionId, value: fixture.auth?.secret ?? {} }],
       });
     }
     this.applyEnv();
+    return fixture.request === undefined ? undefined : this.miRequest(fixture, fixture.request);
+  }
+
+  /** The request with the fixture's credentials in place. */
+  private miRequest(fixture: Fixture, raw: Record<string, unknown>): Record<string, unknown> {
+    const request = structuredClone(raw) as any;
+    const auth = request?.header?.auth;
+    if (auth?.type === "OAuth2.0") auth.token = fixture.auth?.token ?? FIXTURE_TOKEN;
     return request;
   }
 
   /**
    * Runs one fixture. `target` may be a factory, called after the environment is set up, so a
-   * fresh engine (fresh state) serves each fixture.
+   * fresh engine (fresh state) serves each fixture. The steps of a fixture (one MI request, one
+   * webhook delivery, or `deliveries`) all go to the same target, in order.
    */
   async run(
     target: InvokeTarget | ((fixture: Fixture) => InvokeTarget | Promise<InvokeTarget>),
@@ -95,13 +104,40 @@ export class FixtureHarness {
   ): Promise<FixtureResult> {
     const started = Date.now();
     const failures: string[] = [];
-    const request = await this.prepare(fixture);
+    await this.prepare(fixture);
+    const restoreEnv = withEnv(fixture.env ?? {});
+    const steps: FixtureStep[] = fixture.deliveries ?? [
+      fixture.webhook !== undefined
+        ? { webhook: fixture.webhook, expect: { http: fixture.expect.http } }
+        : { request: fixture.request, expect: { ack: fixture.expect.ack } },
+    ];
     let ack: unknown;
+    let injected = 0;
     try {
       const t = typeof target === "function" ? await target(fixture) : target;
-      ack = await t.invoke(request, { getRemainingTimeInMillis: () => 30_000, awsRequestId: "fixture" });
-    } catch (err) {
-      failures.push(`the target threw instead of answering: ${err instanceof Error ? err.message : String(err)}`);
+      for (const [i, step] of steps.entries()) {
+        const label = steps.length > 1 ? `step ${i + 1}: ` : "";
+        if (step.miFault) {
+          this.mi.inject(step.miFault);
+          injected += step.miFault.times;
+        }
+        let answer: unknown;
+        try {
+          const event = step.webhook !== undefined ? deliveryEvent(step.webhook, { ...process.env }) : this.miRequest(fixture, step.request ?? {});
+          answer = await t.invoke(event, { getRemainingTimeInMillis: () => 30_000, awsRequestId: `fixture-${i + 1}` });
+        } catch (err) {
+          failures.push(`${label}the target threw instead of answering: ${err instanceof Error ? err.message : String(err)}`);
+          continue;
+        }
+        ack = answer;
+        const expected = step.expect ?? {};
+        if (expected.ack !== undefined && subsetMismatches(expected.ack, answer).length) {
+          failures.push(`${label}ACK differs (- expected, + actual):\n${jsonDiff(expected.ack, pick(answer, expected.ack))}`);
+        }
+        if (expected.http !== undefined) failures.push(...httpMismatches(expected.http, answer).map((m) => label + m));
+      }
+    } finally {
+      restoreEnv();
     }
     const expectedEvents = fixture.expect.events ?? [];
     // Events may arrive after the ACK (handed-off work): wait for the expected count, then a little
@@ -112,8 +148,6 @@ export class FixtureHarness {
     await new Promise((r) => setTimeout(r, opts.settleMs ?? 30));
     const events = this.mi.events.map((e) => ({ ConnectorId: e.connectorId, ...(e.body as object) }));
 
-    const ackMismatch = subsetMismatches(fixture.expect.ack, ack);
-    if (ackMismatch.length) failures.push(`ACK differs (- expected, + actual):\n${jsonDiff(fixture.expect.ack, pick(ack, fixture.expect.ack))}`);
     for (const p of this.vendor.problems) {
       failures.push(`vendor request ${p.received.method} ${p.received.path} did not match: ${p.reason}`);
     }
@@ -128,7 +162,15 @@ export class FixtureHarness {
       if (act === undefined) return;
       if (subsetMismatches(exp, act).length) failures.push(`event ${i + 1} differs (- expected, + actual):\n${jsonDiff(exp, pick(act, exp))}`);
     });
-    for (const r of this.mi.rejected) failures.push(`MI emulator rejected an event: ${r.status} ${r.reason}`);
+    // Faults the fixture injected are expected rejections; anything else is a finding.
+    const rejected = this.mi.rejected.filter((r) => {
+      if (injected > 0 && r.reason.endsWith(": injected fault")) {
+        injected--;
+        return false;
+      }
+      return true;
+    });
+    for (const r of rejected) failures.push(`MI emulator rejected an event: ${r.status} ${r.reason}`);
     return { fixture, passed: failures.length === 0, failures, ack, events, durationMs: Date.now() - started };
   }
 
@@ -144,4 +186,26 @@ function pick(actual: unknown, expected: unknown): unknown {
   }
   if (Array.isArray(expected) && Array.isArray(actual)) return actual.map((a, i) => pick(a, expected[i]));
   return actual;
+}
+
+/** Status, and body (exact text, or a subset of the JSON answer), of an HTTP answer. */
+function httpMismatches(expected: ExpectedHttp, answer: unknown): string[] {
+  const a = answer as { statusCode?: unknown; body?: unknown } | undefined;
+  if (!a || typeof a.statusCode !== "number") return [`expected an HTTP answer, got ${JSON.stringify(answer)}`];
+  const out: string[] = [];
+  if (a.statusCode !== expected.status) out.push(`HTTP status ${a.statusCode}, expected ${expected.status} (body: ${String(a.body)})`);
+  if (expected.body !== undefined) {
+    if (typeof expected.body === "string") {
+      if (a.body !== expected.body) out.push(`HTTP body ${JSON.stringify(a.body)}, expected ${JSON.stringify(expected.body)}`);
+    } else {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(String(a.body));
+      } catch {
+        parsed = a.body;
+      }
+      if (subsetMismatches(expected.body, parsed).length) out.push(`HTTP body differs (- expected, + actual):\n${jsonDiff(expected.body, pick(parsed, expected.body))}`);
+    }
+  }
+  return out;
 }

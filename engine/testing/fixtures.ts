@@ -11,11 +11,51 @@ export interface Fixture {
   file: string;
   name: string;
   description?: string;
-  request: Record<string, unknown>;
+  /** The MI request; absent in webhook fixtures. */
+  request?: Record<string, unknown>;
+  /** A vendor webhook delivery (instead of `request`). */
+  webhook?: WebhookDelivery;
+  /** Several steps against the same engine, in order (instead of `request`/`webhook`). */
+  deliveries?: FixtureStep[];
   auth?: { token?: string; secret?: Record<string, unknown> };
   settings?: Record<string, unknown>;
+  /** Test-only environment (webhook secrets, C2C_CONNECTOR_ID), set for the fixture's run. */
+  env?: Record<string, string>;
   vendor: Exchange[];
-  expect: { ack: Record<string, unknown>; events?: Array<Record<string, unknown>>; vendorRequests?: "exact" | "subset" };
+  expect: {
+    ack?: Record<string, unknown>;
+    http?: ExpectedHttp;
+    events?: Array<Record<string, unknown>>;
+    vendorRequests?: "exact" | "subset";
+  };
+}
+
+/** A webhook delivery the runner turns into a Lambda function URL (or API Gateway REST) event. */
+export interface WebhookDelivery {
+  method?: string;
+  path?: string;
+  query?: Record<string, string>;
+  headers?: Record<string, string>;
+  /** An object is sent as JSON; a string exactly as written. */
+  body?: unknown;
+  /** Signs the raw body; the signature goes in `header`. */
+  sign?: { scheme: "hmac"; algorithm: "sha1" | "sha256" | "sha512"; encoding: "hex" | "base64"; header: string; secretEnv: string; prefix?: string };
+  /** "2.0" (default): function URL / HTTP API; "1.0": API Gateway REST. */
+  version?: "1.0" | "2.0";
+}
+
+export interface ExpectedHttp {
+  status: number;
+  /** A string is compared exactly; an object as a subset of the JSON answer. */
+  body?: unknown;
+}
+
+export interface FixtureStep {
+  request?: Record<string, unknown>;
+  webhook?: WebhookDelivery;
+  /** MI answers the next `times` SendConnectorEvent calls of this step with `status`. */
+  miFault?: { status: 429 | 500 | 503; times: number };
+  expect?: { ack?: Record<string, unknown>; http?: ExpectedHttp };
 }
 
 async function readData(file: string): Promise<unknown> {
@@ -40,9 +80,7 @@ export async function loadFixtures(bundleDir: string): Promise<Fixture[]> {
 export async function loadFixture(file: string): Promise<Fixture> {
   const raw = (await readData(file)) as Record<string, any>;
   const base = dirname(file);
-  const request = raw.request && typeof raw.request.file === "string" && Object.keys(raw.request).length === 1
-    ? ((await readData(join(base, raw.request.file))) as Record<string, unknown>)
-    : raw.request;
+  const request = await resolveRequest(raw.request, base);
   const vendor: Exchange[] = [];
   for (const ex of raw.vendor ?? []) {
     const response = { ...ex.response };
@@ -52,7 +90,7 @@ export async function loadFixture(file: string): Promise<Fixture> {
     }
     vendor.push({ request: ex.request, response });
   }
-  return {
+  const fixture: Fixture = {
     file: relative(process.cwd(), file),
     name: raw.name,
     description: raw.description,
@@ -62,4 +100,31 @@ export async function loadFixture(file: string): Promise<Fixture> {
     vendor,
     expect: raw.expect,
   };
+  if (raw.webhook !== undefined) fixture.webhook = await resolveWebhook(raw.webhook, base);
+  if (raw.env !== undefined) fixture.env = raw.env;
+  if (Array.isArray(raw.deliveries)) {
+    fixture.deliveries = [];
+    for (const step of raw.deliveries) {
+      const out: FixtureStep = { ...step };
+      if (step.request !== undefined) out.request = await resolveRequest(step.request, base);
+      if (step.webhook !== undefined) out.webhook = await resolveWebhook(step.webhook, base);
+      fixture.deliveries.push(out);
+    }
+  }
+  return fixture;
+}
+
+async function resolveRequest(request: any, base: string): Promise<Record<string, unknown> | undefined> {
+  return request && typeof request.file === "string" && Object.keys(request).length === 1
+    ? ((await readData(join(base, request.file))) as Record<string, unknown>)
+    : request;
+}
+
+/** `body: { file: ... }` reads the body from a file; a JSON file is sent as its exact text. */
+async function resolveWebhook(webhook: any, base: string): Promise<WebhookDelivery> {
+  const body = webhook.body;
+  if (body && typeof body === "object" && typeof body.file === "string" && Object.keys(body).length === 1) {
+    return { ...webhook, body: await readFile(join(base, body.file), "utf8") };
+  }
+  return webhook;
 }

@@ -1,0 +1,116 @@
+/** `c2c docs`, `c2c registration` and `c2c dev`: each a thin layer over a library function. */
+import { join } from "node:path";
+import { BundleError } from "../../mapping/diagnostics.ts";
+import { CONNECTOR_FILE, loadBundleOrThrow } from "../../mapping/bundle.ts";
+import type { CompiledBundle } from "../../mapping/compiled.ts";
+import { isRecord } from "../../mapping/calls.ts";
+import { loadYamlFile } from "../../mapping/load.ts";
+import { placeholdersIn, registrationRequests, type RegistrationOptions } from "../../registration/registration.ts";
+import { resolveBundleDir, displayPath } from "../bundles.ts";
+import { capabilityMarkdown } from "../capability-docs.ts";
+import { startDevStack, type DevStack } from "../dev-stack.ts";
+import { CliError, type CliConsole } from "../io.ts";
+import { replayExchanges } from "../local-engine.ts";
+import { preview } from "../trace.ts";
+import { SecretRegistry } from "../../log/redact.ts";
+import { formatDiagnosticLines } from "./validate.ts";
+import { FIXTURE_TOKEN } from "../../testing/fixture-runner.ts";
+
+/** The compiled bundle, or a CliError after printing why it does not validate. */
+export async function loadBundleForCommand(bundleArg: string, con: CliConsole): Promise<{ dir: string; bundle: CompiledBundle }> {
+  const dir = await resolveBundleDir(bundleArg, con.cwd);
+  try {
+    return { dir, bundle: await loadBundleOrThrow(dir) };
+  } catch (e) {
+    if (!(e instanceof BundleError)) throw e;
+    for (const d of e.diagnostics.filter((x) => x.severity === "error")) for (const l of formatDiagnosticLines(d, con.err)) con.err.line(l);
+    throw new CliError(`${displayPath(dir, con.cwd)} does not validate; fix the errors above`);
+  }
+}
+
+export async function docsCommand(bundleArg: string, con: CliConsole): Promise<number> {
+  const { dir, bundle } = await loadBundleForCommand(bundleArg, con);
+  const doc = (await loadYamlFile(join(dir, CONNECTOR_FILE))).value;
+  const descriptions: Record<string, string | undefined> = {};
+  if (isRecord(doc) && isRecord(doc.profiles)) {
+    for (const [id, p] of Object.entries(doc.profiles)) if (isRecord(p) && typeof p.description === "string") descriptions[id] = p.description;
+  }
+  con.out.stream.write(capabilityMarkdown(bundle, descriptions));
+  return 0;
+}
+
+export async function registrationCommand(bundleArg: string, opts: RegistrationOptions, con: CliConsole): Promise<number> {
+  const { bundle } = await loadBundleForCommand(bundleArg, con);
+  let requests;
+  try {
+    requests = registrationRequests(bundle, opts);
+  } catch (e) {
+    throw new CliError((e as Error).message);
+  }
+  con.out.line(JSON.stringify({ CreateCloudConnector: requests.createCloudConnector, CreateConnectorDestination: requests.createConnectorDestination, secretTemplate: requests.secretTemplate }, null, 2));
+  const left = placeholdersIn({ CreateCloudConnector: requests.createCloudConnector, CreateConnectorDestination: requests.createConnectorDestination });
+  if (left.length) {
+    con.err.line(con.err.c.yellow(`${left.length} placeholder(s) to fill before sending (see --help for the options that fill them):`));
+    for (const l of left) con.err.line(con.err.c.dim(`  ${l}`));
+  }
+  return 0;
+}
+
+export interface DevOptions {
+  port?: number;
+  /** Resolves when the stack should stop (tests); default: Ctrl-C. */
+  until?: Promise<unknown>;
+}
+
+export async function devCommand(bundleArg: string, opts: DevOptions, con: CliConsole): Promise<number> {
+  const { dir, bundle } = await loadBundleForCommand(bundleArg, con);
+  const { out, err } = con;
+  const secrets = new SecretRegistry();
+  const exchanges = await replayExchanges(dir);
+  let stack: DevStack;
+  try {
+    stack = await startDevStack({
+      bundle,
+      exchanges,
+      port: opts.port,
+      onEvent: (e) => {
+        out.line(`${out.c.green("event")} ${out.c.bold(String(e.body?.Operation ?? "?"))} ${preview({ ConnectorId: e.connectorId, ...e.body }, secrets, 600)}`);
+      },
+      onRejected: (reason) => out.line(`${out.c.red("event rejected")} ${reason}`),
+      onInvoke: (kind, _event, result, ms) => out.line(`${out.c.cyan(kind)} ${out.c.dim(`${ms} ms`)} ${preview(result, secrets, 400)}`),
+      logSink: (r) => {
+        if (r.level === "warn" || r.level === "error") err.line(err.c.dim(`log ${r.level}: ${r.message}`));
+      },
+    });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EADDRINUSE") throw new CliError(`port ${opts.port} is in use; choose another with --port`);
+    throw e;
+  }
+  out.line(out.c.bold(`c2c dev: ${bundle.vendor.name} (${displayPath(dir, con.cwd)})`));
+  out.line(`  invoke   POST ${stack.invokeUrl}`);
+  out.line(`  webhook  ${stack.webhookUrl}`);
+  out.line(`  vendor   ${stack.vendor.origin} (replaying ${exchanges.length} recorded exchange(s))`);
+  out.line(`  MI       ${stack.mi.url}`);
+  const sample = JSON.stringify({
+    header: { auth: { type: "OAuth2.0", token: FIXTURE_TOKEN } },
+    payload: { operationName: "AWS.ActivateUser", operationVersion: "1.0.0", connectorId: `${bundle.vendor.id}-connector` },
+  });
+  out.line(out.c.dim(`  try: curl -s ${stack.invokeUrl} -d '${sample}'`));
+  out.line(out.c.dim("  Ctrl-C stops."));
+  await (opts.until ?? waitForInterrupt());
+  out.line(out.c.dim("stopping..."));
+  await stack.close();
+  return 0;
+}
+
+function waitForInterrupt(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = () => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      resolve();
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+}

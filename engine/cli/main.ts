@@ -1,0 +1,194 @@
+/**
+ * The `c2c` command line: authoring, checking and running mapping bundles. `runCli()` is the
+ * whole program with its streams and folder passed in, so tests run it in-process; bin/c2c.mjs
+ * and `npm run c2c` call it with the real process.
+ */
+import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { pathToFileURL } from "node:url";
+import { consoles, CliError, type CliConsole, type CliIo } from "./io.ts";
+import { validateCommand } from "./commands/validate.ts";
+import { testCommand } from "./commands/test.ts";
+import { newCommand } from "./commands/new.ts";
+import { invokeCommand } from "./commands/invoke.ts";
+import { devCommand, docsCommand, registrationCommand } from "./commands/misc.ts";
+
+/** Exit codes: 0 success, 1 the check or run failed, 2 the command line was wrong. */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+function examples(...lines: string[]): string {
+  return `\nExamples:\n${lines.map((l) => `  ${l}`).join("\n")}\n`;
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError("a port number 0-65535 (0 picks a free port)");
+  return n;
+}
+
+function buildProgram(con: CliConsole, io: CliIo, setCode: (code: number) => void): Command {
+  const program = new Command("c2c");
+  program
+    .description("Author, check and run C2C connector mapping bundles (mappings/<vendor>/connector.yaml).")
+    .showHelpAfterError("(add --help for usage)")
+    .configureOutput({
+      writeOut: (s) => void io.stdout.write(s),
+      writeErr: (s) => void io.stderr.write(s),
+      outputError: (s, write) => write(con.err.c.red(s)),
+    })
+    .exitOverride()
+    .addHelpText(
+      "after",
+      examples(
+        "c2c new acme                      scaffold mappings/acme/",
+        "c2c validate                      check every bundle under mappings/",
+        "c2c test lifx                     run mappings/lifx/tests/*.yaml",
+        "c2c invoke lifx mappings/lifx/tests/activate-user.yaml --trace",
+        "c2c docs lifx > LIFX.md",
+      ) + "\nA bundle is a folder with a connector.yaml, or its name under mappings/.\nGuide: docs/authoring-guide.md\n",
+    );
+
+  program
+    .command("validate")
+    .description("Check bundles: schema, semantics (JSONata, Matter names, calls), fixtures, and calls against the bundle's OpenAPI document.")
+    .argument("[bundle...]", "bundle folders or names under mappings/ (default: all)")
+    .option("--json", "machine-readable output for CI")
+    .option("--strict", "warnings fail too")
+    .addHelpText(
+      "after",
+      examples("c2c validate", "c2c validate lifx", "c2c validate ./my-bundle --strict", "c2c validate --json > report.json") +
+        "\nExit code 1 when any bundle has an error (or, with --strict, a warning).\n",
+    )
+    .action(async (bundles: string[], opts: { json?: boolean; strict?: boolean }) => setCode(await validateCommand(bundles, opts, con)));
+
+  program
+    .command("test")
+    .description("Run bundles' fixture tests (tests/*.yaml) against the engine, with a diff of expected against actual on failure.")
+    .argument("[bundle...]", "bundle folders or names under mappings/ (default: all)")
+    .option("-f, --filter <text>", "only fixtures whose name or file contains <text>")
+    .addHelpText("after", examples("c2c test", "c2c test lifx", "c2c test lifx --filter discover") + "\nExit code 1 when a fixture fails.\n")
+    .action(async (bundles: string[], opts: { filter?: string }) => setCode(await testCommand(bundles, opts, con)));
+
+  program
+    .command("new")
+    .description("Scaffold a bundle that validates and passes its fixtures at once.")
+    .argument("<vendor>", "vendor id: lower-case letters, digits and dashes")
+    .option("--dir <folder>", "parent folder", "mappings")
+    .addHelpText("after", examples("c2c new acme", "c2c new acme --dir /tmp/bundles") + "\nRefuses to overwrite an existing folder (exit code 1).\n")
+    .action(async (vendor: string, opts: { dir?: string }) => setCode(await newCommand(vendor, opts, con)));
+
+  program
+    .command("invoke")
+    .description("Run one MI request through the engine; print the ACK and the events MI receives.")
+    .argument("<bundle>", "bundle folder or name under mappings/")
+    .argument("<request>", "MI request as JSON, or a fixture file (its request is used)")
+    .option("--vendor-url <url>", "send vendor calls to this origin instead of the simulator (its scheme, host and port replace the bundle's)")
+    .option("--trace", "print every vendor request and response and every JSONata evaluation with its YAML line")
+    .option("--token <token>", "OAuth access token to put in the request (never printed)")
+    .addHelpText(
+      "after",
+      examples(
+        "c2c invoke lifx mappings/lifx/tests/discover-devices.yaml --trace",
+        "c2c invoke acme request.json --vendor-url http://127.0.0.1:8080 --token $ACME_TOKEN",
+      ) +
+        "\nWithout --vendor-url the vendor is a simulator replaying every exchange recorded in the bundle's\nfixtures (successful answers first); placeholder tokens are replaced by the fixture token.\nExit code 1 when the ACK is not 2xx.\n",
+    )
+    .action(async (bundle: string, request: string, opts: { vendorUrl?: string; trace?: boolean; token?: string }) =>
+      setCode(await invokeCommand(bundle, request, opts, con)),
+    );
+
+  program
+    .command("dev")
+    .description("Run a local stack: Lambda-style invoke endpoint, webhook endpoint, vendor simulator and MI emulator.")
+    .argument("<bundle>", "bundle folder or name under mappings/")
+    .option("-p, --port <port>", "port of the invoke and webhook endpoints", port, 9000)
+    .addHelpText(
+      "after",
+      examples(
+        "c2c dev lifx",
+        "c2c dev lifx --port 0",
+        `curl -s http://127.0.0.1:9000/2015-03-31/functions/function/invocations -d @request.json`,
+      ) + "\nEvents MI would receive are printed as they arrive. Ctrl-C stops.\n",
+    )
+    .action(async (bundle: string, opts: { port: number }) => setCode(await devCommand(bundle, { port: opts.port }, con)));
+
+  program
+    .command("docs")
+    .description("Print a Markdown capability matrix: profiles, device types, Matter clusters, attributes and commands.")
+    .argument("<bundle>", "bundle folder or name under mappings/")
+    .addHelpText("after", examples("c2c docs lifx", "c2c docs lifx > mappings/lifx/CAPABILITIES.md"))
+    .action(async (bundle: string) => setCode(await docsCommand(bundle, con)));
+
+  program
+    .command("registration")
+    .description("Print the CreateCloudConnector and CreateConnectorDestination request bodies (JSON).")
+    .argument("<bundle>", "bundle folder or name under mappings/")
+    .option("--lambda-arn <arn>", "ARN of the deployed connector function")
+    .option("--cloud-connector-id <id>", "CloudConnectorId returned by CreateCloudConnector")
+    .option("--secret-arn <arn>", "Secrets Manager secret with the OAuth client credentials")
+    .option("--secret-version-id <id>", "version of that secret")
+    .option("--redirect-url <url>", "where MI sends the user after account linking")
+    .option("--name <name>", "connector name (default: the vendor name)")
+    .addHelpText(
+      "after",
+      examples("c2c registration lifx", "c2c registration lifx --lambda-arn arn:aws:lambda:us-east-1:123456789012:function:lifx-connector") +
+        "\nValues not given stay as <PLACEHOLDER> strings, listed on stderr.\n",
+    )
+    .action(
+      async (
+        bundle: string,
+        opts: { lambdaArn?: string; cloudConnectorId?: string; secretArn?: string; secretVersionId?: string; redirectUrl?: string; name?: string },
+      ) =>
+        setCode(
+          await registrationCommand(
+            bundle,
+            {
+              lambdaArn: opts.lambdaArn,
+              cloudConnectorId: opts.cloudConnectorId,
+              secretArn: opts.secretArn,
+              secretVersionId: opts.secretVersionId,
+              redirectUrl: opts.redirectUrl,
+              connectorName: opts.name,
+            },
+            con,
+          ),
+        ),
+    );
+  return program;
+}
+
+/** Runs the CLI with `argv` (without node and script) and returns the exit code. */
+export async function runCli(argv: string[], io: Partial<CliIo> = {}): Promise<number> {
+  const full: CliIo = { stdout: io.stdout ?? process.stdout, stderr: io.stderr ?? process.stderr, cwd: io.cwd ?? process.cwd(), env: io.env ?? process.env };
+  const con = consoles(full);
+  let code: number = EXIT.ok;
+  const program = buildProgram(con, full, (c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end with exit code 0; anything else is a usage error.
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (err instanceof CliError) {
+      con.err.line(`${con.err.c.red("error:")} ${err.message}`);
+      return err.code;
+    }
+    con.err.line(`${con.err.c.red("unexpected error:")} ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    return EXIT.failed;
+  }
+}
+
+/** True when this module is the program being run (tsx engine/cli/main.ts), not imported. */
+function isMain(): boolean {
+  const entry = process.argv[1];
+  return !!entry && import.meta.url === pathToFileURL(entry).href;
+}
+
+if (isMain()) {
+  runCli(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,223 @@
+/**
+ * A fast path for the simple expressions most mappings are made of (`label`, `power = 'on'`,
+ * `$levelFromFraction(brightness)`, `{ 'power': 'on' }`, `a > 0 ? x : y`). JSONata's evaluator is
+ * asynchronous and general; these shapes compile here to plain synchronous closures, which is what
+ * makes discovery of thousands of devices fit the time budget.
+ *
+ * Correctness rule: the fast path must give JSONata's answer or step aside. A node kind it does
+ * not know means no fast path for the expression (compile returns undefined); a value it is not
+ * sure about at run time (an array in a path, which JSONata maps over; mixed-type comparisons;
+ * non-integer numbers turned into strings) throws Bail and the caller evaluates with JSONata.
+ * test/runtime/fast-path.test.ts checks both give the same results on every bundle expression.
+ */
+import { conversionFunctions } from "./functions.ts";
+
+export class Bail extends Error {}
+const BAIL = new Bail("fast path does not apply");
+
+type Scope = { input: unknown; bindings: Record<string, unknown> };
+export type FastExpression = (input: unknown, bindings: Record<string, unknown>) => unknown;
+type Node = Record<string, any>;
+type Compiled = (s: Scope) => unknown;
+
+export function compileFast(ast: Node): FastExpression | undefined {
+  try {
+    const fn = node(ast);
+    return (input, bindings) => fn({ input, bindings });
+  } catch (err) {
+    if (err instanceof Unsupported) return undefined;
+    throw err;
+  }
+}
+
+class Unsupported extends Error {}
+
+/** Keys on a node that change a step's meaning (predicates, grouping, focus, ...). */
+const MODIFIERS = ["stages", "predicate", "group", "focus", "index", "tuple", "keepArray", "consarray", "ancestor", "seekingParent", "keepSingletonArray"];
+
+function node(n: Node): Compiled {
+  if (MODIFIERS.some((k) => n[k] !== undefined)) throw new Unsupported();
+  switch (n.type) {
+    case "string":
+    case "number":
+      return () => n.value;
+    case "value": {
+      const v = n.value; // true, false, null
+      return () => v;
+    }
+    case "path":
+      return path(n.steps);
+    case "name":
+      return path([n]);
+    case "variable":
+      return variable(n.value);
+    case "binary":
+      return binary(n);
+    case "condition": {
+      const c = node(n.condition);
+      const t = node(n.then);
+      const e = n.else ? node(n.else) : () => undefined;
+      return (s) => (truthy(c(s)) ? t(s) : e(s));
+    }
+    case "function":
+      return call(n);
+    case "unary":
+      if (n.value === "{") return objectConstructor(n.lhs);
+      if (n.value === "-") {
+        const x = node(n.expression);
+        return (s) => {
+          const v = x(s);
+          if (v === undefined) return undefined;
+          if (typeof v !== "number") throw BAIL;
+          return -v;
+        };
+      }
+      throw new Unsupported();
+    default:
+      throw new Unsupported();
+  }
+}
+
+function variable(name: string): Compiled {
+  if (name === "") return (s) => guard(s.input);
+  return (s) => guard(s.bindings[name]);
+}
+
+function path(steps: Node[]): Compiled {
+  if (!steps.length) throw new Unsupported();
+  const first = steps[0];
+  let start: Compiled;
+  let rest = steps;
+  if (first.type === "variable" && !MODIFIERS.some((k) => first[k] !== undefined)) {
+    start = variable(first.value);
+    rest = steps.slice(1);
+  } else {
+    start = (s) => guard(s.input);
+  }
+  const names = rest.map((st) => {
+    if (st.type !== "name" || MODIFIERS.some((k) => st[k] !== undefined)) throw new Unsupported();
+    return st.value as string;
+  });
+  return (s) => {
+    let v = start(s);
+    for (const name of names) {
+      if (v === undefined || v === null || typeof v !== "object") return undefined;
+      if (Array.isArray(v)) throw BAIL; // JSONata maps a path over arrays
+      v = guard((v as Record<string, unknown>)[name]);
+    }
+    return v;
+  };
+}
+
+/** Arrays (JSONata sequences) and functions are JSONata's business. */
+function guard(v: unknown): unknown {
+  if (Array.isArray(v) || typeof v === "function") throw BAIL;
+  return v;
+}
+
+function binary(n: Node): Compiled {
+  const l = node(n.lhs);
+  const r = node(n.rhs);
+  switch (n.value) {
+    case "=":
+    case "!=": {
+      const neg = n.value === "!=";
+      return (s) => {
+        const a = l(s);
+        const b = r(s);
+        if (a === undefined || b === undefined) return false;
+        if (isObject(a) || isObject(b)) throw BAIL;
+        return neg ? a !== b : a === b;
+      };
+    }
+    case "<":
+    case ">":
+    case "<=":
+    case ">=": {
+      const op = n.value as string;
+      return (s) => {
+        const a = l(s);
+        const b = r(s);
+        if (a === undefined || b === undefined) return undefined; // JSONata: no result, unlike = and !=
+        if (!((typeof a === "number" && typeof b === "number") || (typeof a === "string" && typeof b === "string"))) throw BAIL;
+        return op === "<" ? a < b : op === ">" ? a > b : op === "<=" ? a <= b : a >= b;
+      };
+    }
+    case "and":
+      return (s) => truthy(l(s)) && truthy(r(s));
+    case "or":
+      return (s) => truthy(l(s)) || truthy(r(s));
+    case "&":
+      return (s) => str(l(s)) + str(r(s));
+    case "+":
+    case "-":
+    case "*":
+    case "/":
+    case "%": {
+      const op = n.value as string;
+      return (s) => {
+        const a = l(s);
+        const b = r(s);
+        if (a === undefined || b === undefined) return undefined;
+        if (typeof a !== "number" || typeof b !== "number") throw BAIL;
+        const out = op === "+" ? a + b : op === "-" ? a - b : op === "*" ? a * b : op === "/" ? a / b : a % b;
+        if (!Number.isFinite(out)) throw BAIL;
+        return out;
+      };
+    }
+    default:
+      throw new Unsupported();
+  }
+}
+
+function call(n: Node): Compiled {
+  if (n.procedure?.type !== "variable") throw new Unsupported();
+  const f = conversionFunctions[n.procedure.value];
+  if (!f) throw new Unsupported();
+  const args = (n.arguments as Node[]).map(node);
+  return (s) => {
+    const values = args.map((a) => a(s));
+    // Only numbers go straight in: JSONata's signature checks and coercions decide the rest.
+    if (!values.every((v) => v === undefined || typeof v === "number")) throw BAIL;
+    // JSONata does not call a function whose single argument is undefined... it does, with
+    // undefined: our functions return undefined for it, the same either way.
+    return f.fn(...values);
+  };
+}
+
+function objectConstructor(pairs: Node[][]): Compiled {
+  const entries = pairs.map(([k, v]) => {
+    if (k.type !== "string") throw new Unsupported();
+    return [k.value as string, node(v)] as const;
+  });
+  return (s) => {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of entries) {
+      const value = v(s);
+      if (value !== undefined) out[k] = value;
+    }
+    return out;
+  };
+}
+
+function isObject(v: unknown): boolean {
+  return v !== null && typeof v === "object";
+}
+
+/** JSONata's boolean cast for the values the fast path lets through. */
+function truthy(v: unknown): boolean {
+  if (v === undefined || v === null) return false;
+  if (typeof v === "boolean") return v;
+  if (typeof v === "number") return v !== 0;
+  if (typeof v === "string") return v.length > 0;
+  throw BAIL; // objects: JSONata's rule depends on their content
+}
+
+/** JSONata's string cast for the values the fast path lets through. */
+function str(v: unknown): string {
+  if (v === undefined) return "";
+  if (typeof v === "string") return v;
+  if (typeof v === "boolean") return String(v);
+  if (typeof v === "number" && Number.isInteger(v) && Math.abs(v) < 1e15) return String(v);
+  throw BAIL; // JSONata formats other numbers to 15 significant digits; let it
+}

@@ -1,0 +1,123 @@
+/**
+ * The fast path gives JSONata's answer or steps aside: differential checks on every expression
+ * of every bundle against the bundles' recorded vendor data, and on hand-picked corner cases.
+ */
+import jsonata from "jsonata";
+import { describe, expect, it } from "vitest";
+import { listBundles, loadBundleOrThrow } from "../../engine/mapping/bundle.ts";
+import { loadFixtures } from "../../engine/testing/fixtures.ts";
+import { Bail, compileFast } from "../../engine/runtime/fast-path.ts";
+import { registerConversionFunctions } from "../../engine/runtime/functions.ts";
+
+async function viaJsonata(src: string, input: unknown, bindings: Record<string, unknown>): Promise<{ value?: unknown; error?: boolean }> {
+  const e = registerConversionFunctions(jsonata(src));
+  try {
+    const v = await e.evaluate(input, bindings);
+    return { value: Array.isArray(v) ? Array.from(v) : v };
+  } catch {
+    return { error: true };
+  }
+}
+
+function viaFast(src: string, input: unknown, bindings: Record<string, unknown>): { value?: unknown; error?: boolean; bail?: boolean; none?: boolean } {
+  const f = compileFast(jsonata(src).ast() as Record<string, any>);
+  if (!f) return { none: true };
+  try {
+    return { value: f(input, bindings) };
+  } catch (err) {
+    return err instanceof Bail ? { bail: true } : { error: true };
+  }
+}
+
+function expressions(value: unknown, out: string[] = []): string[] {
+  if (Array.isArray(value)) value.forEach((v) => expressions(v, out));
+  else if (value && typeof value === "object") {
+    const o = value as Record<string, unknown>;
+    if (typeof o.src === "string" && typeof o.at === "string") out.push(o.src);
+    else Object.values(o).forEach((v) => expressions(v, out));
+  }
+  return out;
+}
+
+function samples(value: unknown, out: unknown[] = []): unknown[] {
+  if (Array.isArray(value)) {
+    out.push(value);
+    value.forEach((v) => samples(v, out));
+  } else if (value && typeof value === "object") {
+    out.push(value);
+    Object.values(value).forEach((v) => samples(v, out));
+  }
+  return out;
+}
+
+describe("fast path against JSONata on the bundles", async () => {
+  for (const dir of await listBundles("mappings")) {
+    it(`agrees on every expression of ${dir}`, async () => {
+      const bundle = await loadBundleOrThrow(dir);
+      const srcs = [...new Set(expressions(bundle))];
+      const fixtures = await loadFixtures(dir);
+      const inputs = fixtures.flatMap((f) => f.vendor.flatMap((x) => samples(x.response.body))).slice(0, 60);
+      const bindingsList = [
+        { settings: bundle.settings, fields: { Level: 127, TransitionTime: 20, Hue: 0, Saturation: 254, ColorTemperatureMireds: 370 }, value: true, deviceId: "abc", device: inputs[0] },
+        { settings: bundle.settings, fields: { Level: 0, TransitionTime: null }, value: false, deviceId: "x:y" },
+      ];
+      let fastUsed = 0;
+      for (const src of srcs) {
+        for (const input of [undefined, ...inputs]) {
+          for (const b of bindingsList) {
+            const bindings = { ...b, response: input };
+            const f = viaFast(src, input, bindings);
+            if (f.none || f.bail) continue;
+            fastUsed++;
+            const j = await viaJsonata(src, input, bindings);
+            expect({ src, ...f }).toEqual({ src, ...j });
+          }
+        }
+      }
+      expect(fastUsed).toBeGreaterThan(0);
+    });
+  }
+});
+
+describe("fast path corner cases", () => {
+  const cases: Array<[string, unknown, Record<string, unknown>?]> = [
+    ["a.b", { a: [{ b: 1 }, { b: 2 }] }],
+    ["a = 1", { a: "1" }],
+    ["a = b", { a: { x: 1 }, b: { x: 1 } }],
+    ["a > b", { a: 1, b: "2" }],
+    ["a > 1", {}],
+    ["a ? 'y' : 'n'", { a: [] }],
+    ["a ? 'y' : 'n'", { a: {} }],
+    ["a ? 'y' : 'n'", { a: 0 }],
+    ["a ? 'y' : 'n'", { a: "" }],
+    ["a and b", { a: 1, b: "x" }],
+    ["a or b", { a: null, b: 0 }],
+    ["'k:' & a", { a: 0.1 + 0.2 }],
+    ["'k:' & a", { a: 2703 }],
+    ["'k:' & a", { a: true }],
+    ["'k:' & a", {}],
+    ["a + b", { a: 1 }],
+    ["a / b", { a: 1, b: 0 }],
+    ["-a", { a: 3 }],
+    ["$levelFromFraction(a)", { a: "0.5" }],
+    ["$levelFromFraction(a)", { a: 0.5 }],
+    ["$levelFromFraction(a)", {}],
+    ["{ 'x': a, 'y': b }", { a: 1 }],
+    ["$device.power = 'on'", {}, { device: { power: "on" } }],
+    ["$", { a: 1 }],
+    ["undefined", { a: 1 }],
+  ];
+  it.each(cases)("%s over %j", async (src, input, bindings = {}) => {
+    const f = viaFast(src, input, bindings);
+    if (f.none || f.bail) return; // stepping aside is always allowed
+    expect(f).toEqual(await viaJsonata(src, input, bindings));
+  });
+
+  it("steps aside where JSONata's semantics differ from plain JS", () => {
+    expect(viaFast("a.b", { a: [{ b: 1 }] }, {}).bail).toBe(true);
+    expect(viaFast("a > b", { a: 1, b: "2" }, {}).bail).toBe(true);
+    expect(viaFast("'k:' & a", { a: 0.30000000000000004 }, {}).bail).toBe(true);
+    expect(viaFast("items[0]", {}, {}).none).toBe(true);
+    expect(viaFast("$count(a)", {}, {}).none).toBe(true);
+  });
+});
