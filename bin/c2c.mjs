@@ -2,15 +2,9 @@
 // The `c2c` command, runnable from the repository without a build: tsx loads the TypeScript sources.
 import { register } from "tsx/esm/api";
 
-// The AWS SDK warns on every start under Node 20 about its future Node 22 requirement; the CLI
-// supports Node 20, so that one notice is noise here. Every other warning is printed as usual.
-const emitWarning = process.emitWarning.bind(process);
-process.emitWarning = (warning, ...rest) => {
-  const type = typeof rest[0] === "string" ? rest[0] : rest[0]?.type;
-  const name = warning instanceof Error ? warning.name : type;
-  if (name === "NodeVersionSupportWarning") return;
-  return emitWarning(warning, ...rest);
-};
+// The AWS SDK warns on every start under Node 20 about its Node 22 requirement from 2027; the CLI
+// supports Node 20, so the notice is noise here. The SDK's own switch turns it off.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 register();
 const { runCli } = await import("../engine/cli/main.ts");

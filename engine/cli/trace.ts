@@ -3,18 +3,49 @@
  * position that declared it. Everything printed goes through redaction first: the access token
  * (and any other registered secret) never appears, nor do fields named like secrets.
  */
+import { resolve } from "node:path";
 import type { ExpressionTracer } from "../runtime/expressions.ts";
-import { redact, type SecretRegistry } from "../log/redact.ts";
+import { REDACTED, type SecretRegistry } from "../log/redact.ts";
+import { displayPath } from "./bundles.ts";
 import type { Printer } from "./io.ts";
 
-export const TRACE_VALUE_LIMIT = 240;
+export const TRACE_VALUE_LIMIT = 300;
 
-/** A value as one line of JSON, secrets masked, cut at `limit` characters. */
+/**
+ * Keys whose values are credentials. Narrower than the log redaction (which also hides user ids):
+ * the trace runs on the author's machine to debug exactly those ids, never to show credentials.
+ */
+const CREDENTIAL_KEY = /token|secret|password|passwd|authorization|api[-_]?key|cookie|signature|credential|private[-_]?key/i;
+
+/** Context members in the order an author looks for them; `request` (long, rarely the point) last. */
+const CONTEXT_ORDER = ["deviceId", "endpointId", "command", "fields", "value", "attributes", "device", "response", "status", "page", "responses", "event", "body", "settings", "token", "secret", "headers", "request"];
+
+function mask(value: unknown, secrets: SecretRegistry, depth = 0): unknown {
+  if (depth > 12) return "[depth]";
+  if (typeof value === "string") return secrets.scrub(value);
+  if (Array.isArray(value)) return value.map((v) => mask(v, secrets, depth + 1));
+  if (value && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = CREDENTIAL_KEY.test(k) && v !== undefined && v !== null && v !== "" ? REDACTED : mask(v, secrets, depth + 1);
+    return out;
+  }
+  return value;
+}
+
+/** The evaluation context (see runtime/context.ts) reordered so the useful members show before the cut. */
+function reorderContext(value: unknown): unknown {
+  if (!value || typeof value !== "object" || Array.isArray(value) || !("settings" in value) || !("responses" in value)) return value;
+  const v = value as Record<string, unknown>;
+  const keys = [...CONTEXT_ORDER.filter((k) => k in v), ...Object.keys(v).filter((k) => !CONTEXT_ORDER.includes(k))];
+  return Object.fromEntries(keys.filter((k) => v[k] !== undefined).map((k) => [k, v[k]]));
+}
+
+/** A value as one line of JSON, credentials masked, cut at `limit` characters. */
 export function preview(value: unknown, secrets: SecretRegistry, limit = TRACE_VALUE_LIMIT): string {
   if (value === undefined) return "undefined";
   let text: string;
   try {
-    text = JSON.stringify(redact(value, secrets));
+    text = JSON.stringify(mask(reorderContext(value), secrets));
   } catch {
     text = String(value);
   }
@@ -32,10 +63,17 @@ function previewText(text: string, secrets: SecretRegistry, limit = TRACE_VALUE_
   }
 }
 
-export function expressionTracer(out: Printer, secrets: SecretRegistry): ExpressionTracer {
+/** "mappings/x/connector.yaml:12:9" (relative to the process) as the user's cwd shows it. */
+export function displayAt(at: string, cwd: string): string {
+  const m = /^(.*):(\d+):(\d+)$/.exec(at);
+  if (!m) return at;
+  return `${displayPath(resolve(process.cwd(), m[1]), cwd)}:${m[2]}:${m[3]}`;
+}
+
+export function expressionTracer(out: Printer, secrets: SecretRegistry, cwd = process.cwd()): ExpressionTracer {
   const { c } = out;
   return ({ at, src, input, output, error }) => {
-    out.line(`${c.cyan("ƒ")} ${c.dim(at)}  ${c.bold(oneLine(src))}`);
+    out.line(`${c.cyan("ƒ")} ${c.dim(displayAt(at, cwd))}  ${c.bold(oneLine(src))}`);
     out.line(`    ${c.dim("in: ")} ${preview(input, secrets)}`);
     if (error !== undefined) out.line(`    ${c.red("err:")} ${secrets.scrub(error)}`);
     else out.line(`    ${c.dim("out:")} ${preview(output, secrets)}`);

@@ -6,6 +6,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { parse } from "yaml";
 import type { Exchange } from "./vendor-simulator.ts";
+import type { DeliverySpec } from "../webhook/delivery-event.ts";
 
 export interface Fixture {
   file: string;
@@ -38,8 +39,8 @@ export interface WebhookDelivery {
   headers?: Record<string, string>;
   /** An object is sent as JSON; a string exactly as written. */
   body?: unknown;
-  /** Signs the raw body; the signature goes in `header`. */
-  sign?: { scheme: "hmac"; algorithm: "sha1" | "sha256" | "sha512"; encoding: "hex" | "base64"; header: string; secretEnv: string; prefix?: string };
+  /** Signs the raw body (or `<timestamp>.<body>` with timestampHeader); the signature goes in `header`. */
+  sign?: DeliverySpec["sign"];
   /** "2.0" (default): function URL / HTTP API; "1.0": API Gateway REST. */
   version?: "1.0" | "2.0";
 }

@@ -12,7 +12,16 @@ export interface DeliverySpec {
   headers?: Record<string, string>;
   /** An object is sent as JSON; a string exactly as written. */
   body?: unknown;
-  sign?: { scheme: "hmac"; algorithm: "sha1" | "sha256" | "sha512"; encoding: "hex" | "base64"; header: string; secretEnv: string; prefix?: string };
+  sign?: {
+    scheme: "hmac";
+    algorithm: "sha1" | "sha256" | "sha512";
+    encoding: "hex" | "base64";
+    header: string;
+    secretEnv: string;
+    prefix?: string;
+    /** When set, the current epoch seconds go in this header and `<timestamp>.<body>` is signed. */
+    timestampHeader?: string;
+  };
   version?: "1.0" | "2.0";
 }
 
@@ -25,7 +34,13 @@ export function deliveryEvent(spec: DeliverySpec, env: Record<string, string | u
   if (spec.sign) {
     const secret = env[spec.sign.secretEnv];
     if (!secret) throw new Error(`cannot sign the delivery: environment variable ${spec.sign.secretEnv} is not set`);
-    const signature = createHmac(spec.sign.algorithm, secret).update(Buffer.from(body, "utf8")).digest(spec.sign.encoding);
+    let signed = body;
+    if (spec.sign.timestampHeader) {
+      const ts = String(Math.floor(Date.now() / 1000));
+      headers[spec.sign.timestampHeader] = ts;
+      signed = `${ts}.${body}`;
+    }
+    const signature = createHmac(spec.sign.algorithm, secret).update(Buffer.from(signed, "utf8")).digest(spec.sign.encoding);
     headers[spec.sign.header] = (spec.sign.prefix ?? "") + signature;
   }
   const query = spec.query ?? {};

@@ -98,7 +98,7 @@ export async function invokeCommand(bundleArg: string, requestArg: string, opts:
         logs.push(r);
         if (trace && !String(r.message).startsWith("vendor ")) trace.line(trace.c.dim(`  log ${r.level}: ${r.message}`));
       },
-      tracer: trace ? expressionTracer(trace, secrets) : undefined,
+      tracer: trace ? expressionTracer(trace, secrets, con.cwd) : undefined,
       vendorFetch: trace ? tracingFetch(trace, secrets) : undefined,
     });
     const started = Date.now();

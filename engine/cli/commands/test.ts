@@ -1,4 +1,5 @@
 /** `c2c test`: a bundle's fixtures against the engine, on the loopback vendor simulator and MI emulator. */
+import { resolve } from "node:path";
 import { loadAndValidateBundle } from "../../mapping/bundle.ts";
 import { FixtureHarness, type FixtureResult } from "../../testing/fixture-runner.ts";
 import { engineTarget } from "../../testing/engine-target.ts";
@@ -69,7 +70,7 @@ function printResult(r: FixtureResult, con: CliConsole): void {
   const mark = r.passed ? out.c.green("✓") : out.c.red("✗");
   out.line(`  ${mark} ${r.fixture.name} ${out.c.dim(`(${r.durationMs} ms)`)}`);
   if (r.passed) return;
-  out.line(out.c.dim(`      ${r.fixture.file}`));
+  out.line(out.c.dim(`      ${displayPath(resolve(process.cwd(), r.fixture.file), con.cwd)}`));
   for (const failure of r.failures) {
     for (const line of failure.split("\n")) out.line(`      ${colorDiffLine(line, con)}`);
   }
