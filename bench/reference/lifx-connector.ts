@@ -10,7 +10,7 @@
  */
 import { SignatureV4 } from "@smithy/signature-v4";
 import { HttpRequest } from "@smithy/protocol-http";
-import { Sha256 } from "@aws-crypto/sha256-js";
+import { Hash } from "@smithy/hash-node";
 
 type Json = any;
 
@@ -22,7 +22,7 @@ const TRANSITION_SECONDS = 0.5;
 const signer = new SignatureV4({
   service: "iotmanagedintegrations",
   region: REGION,
-  sha256: Sha256,
+  sha256: Hash.bind(null, "sha256"),
   credentials: async () => ({
     accessKeyId: process.env.AWS_ACCESS_KEY_ID!,
     secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY!,

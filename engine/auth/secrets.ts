@@ -1,4 +1,7 @@
-import { GetSecretValueCommand, SecretsManagerClient, type SecretsManagerClientConfig } from "@aws-sdk/client-secrets-manager";
+// Types only: the SDK client is loaded on first use, so a connector that never reads a secret
+// does not pay for it at cold start.
+import type { SecretsManagerClient, SecretsManagerClientConfig } from "@aws-sdk/client-secrets-manager";
+import { SecretReadError, secretReadErrorCode } from "./secret-errors.ts";
 
 /**
  * Reads the credentials of a General Authorization (client id/secret, API keys...) from the
@@ -6,43 +9,7 @@ import { GetSecretValueCommand, SecretsManagerClient, type SecretsManagerClientC
  * life of the container; concurrent reads of the same version share one call.
  */
 
-export type SecretReadErrorCode = "AccessDenied" | "NotFound" | "Invalid" | "Unavailable";
-
-/**
- * A secret could not be read. The message names only the kind of failure and the service's
- * error name: never the secret's value, and never its ARN (secret names can carry user ids).
- */
-export class SecretReadError extends Error {
-  constructor(
-    readonly code: SecretReadErrorCode,
-    /** The service's error name when it reported one, e.g. AccessDeniedException. */
-    readonly serviceErrorName?: string,
-  ) {
-    super(`secret read failed: ${code}${serviceErrorName ? ` (${serviceErrorName})` : ""}`);
-    this.name = "SecretReadError";
-  }
-}
-
-const ERROR_CODES: Record<string, SecretReadErrorCode> = {
-  AccessDeniedException: "AccessDenied",
-  // The KMS key cannot be used by this role: a permission problem, not a transient one.
-  DecryptionFailure: "AccessDenied",
-  UnrecognizedClientException: "AccessDenied",
-  InvalidClientTokenId: "AccessDenied",
-  InvalidSignatureException: "AccessDenied",
-  ExpiredTokenException: "AccessDenied",
-  ResourceNotFoundException: "NotFound",
-  InvalidRequestException: "Invalid",
-  InvalidParameterException: "Invalid",
-  ValidationException: "Invalid",
-  InternalServiceError: "Unavailable",
-  ThrottlingException: "Unavailable",
-  ServiceUnavailableException: "Unavailable",
-};
-
-export function secretReadErrorCode(serviceErrorName: string | undefined): SecretReadErrorCode {
-  return (serviceErrorName && ERROR_CODES[serviceErrorName]) || "Unavailable";
-}
+export { SecretReadError, secretReadErrorCode, type SecretReadErrorCode } from "./secret-errors.ts";
 
 export interface SecretReaderOptions {
   /** A ready client; when given, `endpoint`, `region` and `credentials` are ignored. */
@@ -59,7 +26,8 @@ export interface SecretReaderOptions {
 export const DEFAULT_SECRET_CACHE_ENTRIES = 256;
 
 export class SecretReader {
-  private readonly client: SecretsManagerClient;
+  private client?: Promise<SecretsManagerClient>;
+  private readonly clientConfig: SecretsManagerClientConfig;
   private readonly ownsClient: boolean;
   private readonly maxEntries: number;
   /** Settled and in-flight reads alike; a failed read is removed so the next call retries. */
@@ -69,13 +37,12 @@ export class SecretReader {
     const env = options.env ?? process.env;
     const endpoint = options.endpoint ?? (env.C2C_SECRETS_MANAGER_ENDPOINT?.trim() || undefined);
     this.ownsClient = options.client === undefined;
-    this.client =
-      options.client ??
-      new SecretsManagerClient({
-        ...(endpoint ? { endpoint } : {}),
-        ...(options.region ? { region: options.region } : {}),
-        ...(options.credentials ? { credentials: options.credentials } : {}),
-      });
+    if (options.client) this.client = Promise.resolve(options.client);
+    this.clientConfig = {
+      ...(endpoint ? { endpoint } : {}),
+      ...(options.region ? { region: options.region } : {}),
+      ...(options.credentials ? { credentials: options.credentials } : {}),
+    };
     const max = options.maxEntries ?? DEFAULT_SECRET_CACHE_ENTRIES;
     if (!Number.isInteger(max) || max < 1) throw new RangeError("maxEntries must be a positive integer");
     this.maxEntries = max;
@@ -110,13 +77,19 @@ export class SecretReader {
 
   /** Releases the HTTP connections of a client this reader created itself. */
   close(): void {
-    if (this.ownsClient) this.client.destroy();
+    if (this.ownsClient) void this.client?.then((c) => c.destroy());
+  }
+
+  private sdk(): Promise<SecretsManagerClient> {
+    this.client ??= import("@aws-sdk/client-secrets-manager").then((m) => new m.SecretsManagerClient(this.clientConfig));
+    return this.client;
   }
 
   private async fetch(arn: string, versionId: string): Promise<Record<string, unknown>> {
     let out;
     try {
-      out = await this.client.send(new GetSecretValueCommand({ SecretId: arn, VersionId: versionId }));
+      const { GetSecretValueCommand } = await import("@aws-sdk/client-secrets-manager");
+      out = await (await this.sdk()).send(new GetSecretValueCommand({ SecretId: arn, VersionId: versionId }));
     } catch (err) {
       const name = (err as { name?: unknown } | null)?.name;
       const serviceName = typeof name === "string" ? name : undefined;

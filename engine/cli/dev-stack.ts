@@ -98,6 +98,7 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
       return send(res, 200, result);
     }
     if (url.pathname === WEBHOOK_PATH || url.pathname.startsWith(WEBHOOK_PATH + "/")) {
+      if (!opts.bundle.webhooks) return send(res, 404, { errorMessage: "this bundle declares no webhooks", errorType: "NotFound" });
       const event = functionUrlEvent(req, url, raw);
       const started = Date.now();
       const result = (await local.engine.handle(event, lambdaContext())) as { statusCode?: number; headers?: Record<string, string>; body?: string };

@@ -188,6 +188,8 @@ function isMain(): boolean {
 }
 
 if (isMain()) {
+  // Same as bin/c2c.mjs: the SDK's Node 22 notice is noise for a CLI that supports Node 20.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   runCli(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

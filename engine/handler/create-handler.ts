@@ -13,7 +13,7 @@ import { powertoolsSink, RedactingLogger } from "../log/json-logger.ts";
 import { SecretRegistry } from "../log/redact.ts";
 import { SecretReader } from "../auth/secrets.ts";
 import { InProcessDispatcher } from "../handoff/in-process-dispatcher.ts";
-import { LambdaSelfInvokeDispatcher } from "../handoff/lambda-dispatcher.ts";
+import type { JobDispatcher } from "../handoff/job.ts";
 import { VendorClient } from "../vendor/client.ts";
 import { Engine, type EngineDeps, type LambdaContextLike } from "./engine.ts";
 import { createWebhookHandler } from "../webhook/ingress.ts";
@@ -36,12 +36,18 @@ export function createEngine(bundle: CompiledBundle, overrides: Partial<EngineDe
   let engine: Engine;
   if (!("dispatcher" in overrides)) {
     deps.dispatcher = env.AWS_LAMBDA_FUNCTION_NAME
-      ? new LambdaSelfInvokeDispatcher({ env })
+      ? lazyDispatcher(() => import("../handoff/lambda-dispatcher.ts").then((m) => new m.LambdaSelfInvokeDispatcher({ env })))
       : new InProcessDispatcher({ run: (job) => engine.runJob(job).then(() => undefined), logger });
   }
   engine = new Engine(deps);
   if (!deps.webhook && bundle.webhooks) deps.webhook = createWebhookHandler(engine);
   return engine;
+}
+
+/** The Lambda client loads on the first hand-off, not at cold start. */
+function lazyDispatcher(create: () => Promise<JobDispatcher>): JobDispatcher {
+  let d: Promise<JobDispatcher> | undefined;
+  return { dispatch: async (job) => (await (d ??= create())).dispatch(job) };
 }
 
 /** The Lambda entry: one engine per container, reused by every invocation. */

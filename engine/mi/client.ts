@@ -6,8 +6,7 @@
  * The operation is @idempotent, so throttling, server errors and network failures are retried with
  * exponential backoff and full jitter.
  */
-import { Sha256 } from "@aws-crypto/sha256-js";
-import { defaultProvider } from "@aws-sdk/credential-provider-node";
+import { Hash } from "@smithy/hash-node";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { silentLogger } from "../log/json-logger.ts";
@@ -79,8 +78,9 @@ export class SendConnectorEventClient implements EventSink {
     this.signer = new SignatureV4({
       service: SIGNING_NAME,
       region: this.endpoint.signingRegion,
-      credentials: options.credentials ?? defaultProvider(),
-      sha256: Sha256,
+      credentials: options.credentials ?? lazyDefaultProvider(),
+      // Node's native SHA-256 (OpenSSL), not a JavaScript one: signing hashes every body.
+      sha256: Hash.bind(null, "sha256"),
     });
     this.maxAttempts = Math.max(1, Math.floor(options.maxAttempts ?? 4));
     this.baseDelayMs = options.baseDelayMs ?? 100;
@@ -236,4 +236,16 @@ function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
     };
     signal?.addEventListener("abort", onAbort, { once: true });
   });
+}
+
+/**
+ * The Node credential chain (env vars as in Lambda, shared profile, container and instance roles),
+ * loaded on the first signature rather than at import: it is a large part of the SDK.
+ */
+function lazyDefaultProvider(): CredentialsProvider {
+  let provider: Promise<CredentialsProvider> | undefined;
+  return async () => {
+    provider ??= import("@aws-sdk/credential-provider-node").then((m) => m.defaultProvider() as CredentialsProvider);
+    return (await provider)();
+  };
 }

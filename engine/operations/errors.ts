@@ -7,7 +7,7 @@ import { VendorError } from "../vendor/types.ts";
 import { vendorErrorToResponseCode } from "../vendor/status.ts";
 import { ExpressionError } from "../runtime/expressions.ts";
 import { CredentialError } from "../runtime/credentials.ts";
-import { SecretReadError } from "../auth/secrets.ts";
+import { SecretReadError } from "../auth/secret-errors.ts";
 import { UserIdError } from "./user-identity.ts";
 
 export function errorToStatus(err: unknown, bundle?: CompiledBundle): number {

@@ -10,14 +10,18 @@ import type { Evaluator } from "./expressions.ts";
 /** Attribute values of one endpoint: clusterHexId -> attributeHexId -> value. */
 export type EndpointState = Map<string, Map<string, unknown>>;
 
+
 export async function matchProfile(
   bundle: CompiledBundle,
   device: unknown,
   evaluator: Evaluator,
   ctx: EvalContext,
 ): Promise<CompiledProfile | undefined> {
+  const b = bindings({ ...ctx, device });
   for (const p of bundle.profiles) {
-    if ((await evaluator.evaluate(p.match, device, bindings({ ...ctx, device }))) === true) return p;
+    let m = evaluator.evaluateNow(p.match, device, b);
+    if (m instanceof Promise) m = await m;
+    if (m === true) return p;
   }
   return undefined;
 }
@@ -43,10 +47,15 @@ export async function readCluster(
   only?: Set<number>,
 ): Promise<Map<string, unknown>> {
   const values = new Map<string, unknown>();
+  const b = bindings({ ...ctx, device });
   for (const a of cluster.attributes) {
     if (only && !only.has(a.id)) continue;
     let v: unknown;
-    if (a.read) v = await evaluator.evaluate(a.read, device, bindings({ ...ctx, device }));
+    if (a.read) {
+      // Awaits only real promises: a synchronous fast-path answer costs no microtask.
+      v = evaluator.evaluateNow(a.read, device, b);
+      if (v instanceof Promise) v = await v;
+    }
     else if (a.hasConstant) v = a.constant;
     if (v !== undefined) values.set(a.hexId, v);
   }

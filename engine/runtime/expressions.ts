@@ -59,17 +59,42 @@ export class Evaluator {
    * Evaluates `expr` over `input` with `bindings` as `$name` variables. JSONata's "no match"
    * (undefined) is returned as undefined; sequences are plain arrays.
    */
+  /**
+   * Evaluates `expr` over `input` with `bindings` as `$name` variables. JSONata's "no match"
+   * (undefined) is returned as undefined; sequences are plain arrays.
+   */
   async evaluate(expr: Expr, input: unknown, bindings: Record<string, unknown> = {}): Promise<unknown> {
+    return this.evaluateNow(expr, input, bindings);
+  }
+
+  /**
+   * The same, but synchronous when the fast path answers (the common case): hot loops over
+   * thousands of devices skip a promise per expression. Returns a Promise otherwise.
+   */
+  evaluateNow(expr: Expr, input: unknown, bindings: Record<string, unknown> = {}): unknown {
     const c = compiled(expr);
+    let quick: unknown;
     try {
-      const quick = fast(c, input, bindings);
-      const out = quick !== NO_FAST ? quick : normalize(await c.jsonata.evaluate(input, bindings));
-      this.tracer?.({ at: expr.at, src: expr.src, input, output: out });
-      return out;
+      quick = fast(c, input, bindings);
     } catch (err) {
       this.tracer?.({ at: expr.at, src: expr.src, input, error: err instanceof Error ? err.message : String(err) });
       throw new ExpressionError(expr.at, expr.src, err);
     }
+    if (quick !== NO_FAST) {
+      this.tracer?.({ at: expr.at, src: expr.src, input, output: quick });
+      return quick;
+    }
+    return c.jsonata.evaluate(input, bindings).then(
+      (v) => {
+        const out = normalize(v);
+        this.tracer?.({ at: expr.at, src: expr.src, input, output: out });
+        return out;
+      },
+      (err: unknown) => {
+        this.tracer?.({ at: expr.at, src: expr.src, input, error: err instanceof Error ? err.message : String(err) });
+        throw new ExpressionError(expr.at, expr.src, err);
+      },
+    );
   }
 }
 

@@ -1,15 +1,11 @@
 import type { StateStore } from "./store.ts";
 import { MemoryStateStore } from "./memory-store.ts";
-import { DynamoDbStateStore } from "./dynamodb-store.ts";
 
 export type { StateStore } from "./store.ts";
 export { MemoryStateStore, type MemoryStateStoreOptions } from "./memory-store.ts";
-export {
-  DynamoDbStateStore,
-  StateStoreError,
-  createStateTable,
-  type DynamoDbStateStoreOptions,
-} from "./dynamodb-store.ts";
+// The DynamoDB backend is imported from ./dynamodb-store.ts directly (or loaded lazily below):
+// re-exporting it here would load the DynamoDB client at every cold start.
+export type { DynamoDbStateStoreOptions } from "./dynamodb-store.ts";
 export { StateStoreInputError } from "./codec.ts";
 
 /**
@@ -21,5 +17,17 @@ export function createStateStore(env: Record<string, string | undefined> = proce
   const tableName = env.C2C_STATE_TABLE?.trim();
   if (!tableName) return new MemoryStateStore();
   const endpoint = env.C2C_DYNAMODB_ENDPOINT?.trim();
-  return new DynamoDbStateStore({ tableName, ...(endpoint ? { endpoint } : {}) });
+  return lazyStore(() => import("./dynamodb-store.ts").then((m) => new m.DynamoDbStateStore({ tableName, ...(endpoint ? { endpoint } : {}) })));
+}
+
+/** A store created on first use: the DynamoDB client loads when state is first touched, not at import. */
+function lazyStore(create: () => Promise<StateStore>): StateStore {
+  let store: Promise<StateStore> | undefined;
+  const get = () => (store ??= create());
+  return {
+    putIfAbsent: async (key, value, ttl) => (await get()).putIfAbsent(key, value, ttl),
+    get: async <T>(key: string) => (await get()).get<T>(key),
+    put: async (key, value, ttl) => (await get()).put(key, value, ttl),
+    delete: async (key) => (await get()).delete(key),
+  };
 }

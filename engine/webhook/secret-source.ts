@@ -3,7 +3,8 @@
  * the options verifyWebhook takes. A secret held in Secrets Manager is read as its current version
  * (AWSCURRENT, so rotation needs no redeploy) and cached briefly per container.
  */
-import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+// Types only: the SDK is loaded when a secret is first read from Secrets Manager.
+import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { parseSecretText, SecretReadError, secretReadErrorCode } from "../auth/secrets.ts";
 import type { CompiledVerify } from "../mapping/compiled.ts";
 import type { SecretRegistry } from "../log/redact.ts";
@@ -71,12 +72,13 @@ export class WebhookSecretSource {
   }
 
   private async fetch(arn: string): Promise<Record<string, unknown>> {
+    const sdk = await import("@aws-sdk/client-secrets-manager");
     if (!this.client) {
       const endpoint = this.env.C2C_SECRETS_MANAGER_ENDPOINT?.trim();
-      this.client = new SecretsManagerClient(endpoint ? { endpoint } : {});
+      this.client = new sdk.SecretsManagerClient(endpoint ? { endpoint } : {});
     }
     try {
-      const out = await this.client.send(new GetSecretValueCommand({ SecretId: arn }));
+      const out = await this.client.send(new sdk.GetSecretValueCommand({ SecretId: arn }));
       if (typeof out.SecretString === "string") return parseSecretText(out.SecretString);
       if (out.SecretBinary instanceof Uint8Array) return parseSecretText(Buffer.from(out.SecretBinary).toString("utf8"));
     } catch (err) {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { MemoryStateStore } from "../../engine/store/memory-store.ts";
 import { DynamoDbStateStore, StateStoreError, createStateTable } from "../../engine/store/dynamodb-store.ts";
@@ -110,8 +110,17 @@ describe("createStateStore", () => {
   });
 
   it("is DynamoDB at C2C_DYNAMODB_ENDPOINT when C2C_STATE_TABLE is set", async () => {
+    // Region and credentials come from the SDK's usual environment.
+    vi.stubEnv("AWS_REGION", "us-east-1");
+    vi.stubEnv("AWS_ACCESS_KEY_ID", "x");
+    vi.stubEnv("AWS_SECRET_ACCESS_KEY", "y");
     const store = createStateStore({ C2C_STATE_TABLE: TABLE, C2C_DYNAMODB_ENDPOINT: dynamo.endpoint });
-    expect(store).toBeInstanceOf(DynamoDbStateStore);
-    expect((store as DynamoDbStateStore).tableName).toBe(TABLE);
+    // Loaded lazily (no DynamoDB client at cold start): what it writes must land in the table.
+    expect(store).not.toBeInstanceOf(MemoryStateStore);
+    const key = `env-check-${Math.random()}`;
+    expect(await store.putIfAbsent(key, { a: 1 }, 60)).toBe(true);
+    const direct = new DynamoDbStateStore({ tableName: TABLE, endpoint: dynamo.endpoint, region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "y" } });
+    expect(await direct.get(key)).toEqual({ a: 1 });
+    vi.unstubAllEnvs();
   });
 });

@@ -35,6 +35,7 @@ export async function validateBundleDir(dir: string): Promise<Diagnostic[]> {
 export async function validateCommand(bundles: string[], opts: ValidateOptions, con: CliConsole): Promise<number> {
   const dirs = await resolveBundleDirs(bundles, con.cwd);
   const reports: BundleReport[] = [];
+  if (dirs.length > 1) con.err.line(con.err.c.dim(`checking ${dirs.length} bundles...`));
   for (const dir of dirs) {
     const diagnostics = (await validateBundleDir(dir)).map((d) => relativeToCwd(d, con.cwd));
     const errors = diagnostics.filter((d) => d.severity === "error").length;
