@@ -130,6 +130,15 @@ export function deployTemplate(bundle: CompiledBundle): CloudFormationTemplate {
     }
     env[secret.env] = ref(name);
   }
+  if (needs.webhooks) {
+    // Webhook deliveries carry no MI request, so the DEVICE_EVENTs they cause need the id here.
+    Parameters.ConnectorId = {
+      Type: "String",
+      AllowedPattern: "^[A-Za-z0-9-_]{1,64}$",
+      Description: "Id of the cloud connector (CreateCloudConnector), sent with webhook-initiated DEVICE_EVENTs.",
+    };
+    env.C2C_CONNECTOR_ID = ref("ConnectorId");
+  }
   if (needs.clientCredentials) {
     Parameters.OAuthClientId = { Type: "String", NoEcho: true, Description: "OAuth client id for client-credentials vendor calls." };
     Parameters.OAuthClientSecret = { Type: "String", NoEcho: true, Description: "OAuth client secret for client-credentials vendor calls." };

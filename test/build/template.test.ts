@@ -193,6 +193,13 @@ describe("deployTemplate", () => {
     expect(t.Outputs.WebhookUrl?.Value).toEqual({ "Fn::GetAtt": ["WebhookUrl", "FunctionUrl"] });
   });
 
+  it("gives webhook bundles the connector id their DEVICE_EVENTs need, and only them", () => {
+    const env = (t: CloudFormationTemplate) => (resourcesOfType(t, "AWS::Lambda::Function")[0][1].Properties as any).Environment.Variables;
+    expect(env(deployTemplate(gaWebhookBundle)).C2C_CONNECTOR_ID).toEqual({ Ref: "ConnectorId" });
+    expect(deployTemplate(gaWebhookBundle).Parameters.ConnectorId.AllowedPattern).toBe("^[A-Za-z0-9-_]{1,64}$");
+    expect(env(deployTemplate(oauthBundle)).C2C_CONNECTOR_ID).toBeUndefined();
+  });
+
   it("passes secrets as parameters: ARNs for Secrets Manager, NoEcho for values", () => {
     const t = deployTemplate(gaWebhookBundle);
     expect(Object.keys(t.Parameters)).toEqual(expect.arrayContaining(["DestinationSecretArn", "SecretArnC2cWebhookSecret"]));
