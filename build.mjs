@@ -7,7 +7,7 @@
  * For each bundle (default: every folder of mappings/ with a connector.yaml) it writes dist/<bundle>/:
  *   bundle.json        the validated, compiled mapping (what the function runs)
  *   index.mjs(.map)    esbuild bundle of engine/handler/lambda.ts with bundle.json inlined
- *   function.zip       index.mjs + index.mjs.map, ready for Lambda
+ *   function.zip       index.mjs, its lazily loaded chunks/ and source maps, ready for Lambda
  *   template.json      CloudFormation template (engine/deploy/template.ts)
  *   registration.json  CreateCloudConnector / CreateConnectorDestination bodies (engine/registration)
  *
@@ -80,10 +80,15 @@ function importChain(metafile, target) {
   return chain.reverse().join(" -> ");
 }
 
-async function bundleFunction(compiled, outFile) {
+async function bundleFunction(compiled, outDir) {
   const result = await build({
-    entryPoints: [ENTRY],
-    outfile: outFile,
+    entryPoints: { index: ENTRY },
+    outdir: outDir,
+    outExtension: { ".js": ".mjs" },
+    // Code loaded lazily (the DynamoDB, Lambda and Secrets Manager clients, the credential chain)
+    // goes into chunks of its own: a cold start then compiles only what every invocation needs.
+    splitting: true,
+    chunkNames: "chunks/[name]-[hash]",
     bundle: true,
     platform: "node",
     format: "esm",
@@ -135,7 +140,7 @@ export async function buildBundle(bundleDir, outRoot, modules) {
   await writeFile(path.join(out, "bundle.json"), JSON.stringify(compiled, null, 2) + "\n");
 
   const indexFile = path.join(out, "index.mjs");
-  const metafile = await bundleFunction(compiled, indexFile);
+  const metafile = await bundleFunction(compiled, out);
   await writeFile(path.join(out, "meta.json"), JSON.stringify(metafile));
   const forbidden = forbiddenInputs(metafile);
   if (forbidden.length > 0) {
@@ -147,7 +152,11 @@ export async function buildBundle(bundleDir, outRoot, modules) {
   }
 
   const zipFile = path.join(out, "function.zip");
-  await zipFiles([[indexFile, "index.mjs"], [`${indexFile}.map`, "index.mjs.map"]], zipFile);
+  // Every output of the build (entry, chunks, source maps), paths relative to the function root.
+  const shipped = Object.keys(metafile.outputs)
+    .map((f) => path.relative(out, path.resolve(ROOT, f)))
+    .sort();
+  await zipFiles(shipped.map((rel) => [path.join(out, rel), rel.split(path.sep).join("/")]), zipFile);
   await writeFile(path.join(out, "template.json"), JSON.stringify(deployTemplate(compiled), null, 2) + "\n");
   await writeFile(path.join(out, "registration.json"), JSON.stringify(registrationRequests(compiled), null, 2) + "\n");
 
@@ -155,6 +164,7 @@ export async function buildBundle(bundleDir, outRoot, modules) {
     name,
     out,
     indexBytes: (await stat(indexFile)).size,
+    files: shipped,
     zipBytes: (await stat(zipFile)).size,
     warnings: warnings.map((d) => formatDiagnostic(d)),
   };

@@ -49,11 +49,21 @@ describe.each(bundles)("node build.mjs %s", (bundle) => {
     await run(process.execPath, [path.join(ROOT, "build.mjs"), bundle, "--out", out], { cwd: ROOT });
   }, 60_000);
 
-  it("writes a zip under 1 MB holding index.mjs and its source map", async () => {
+  it("writes a zip under 1 MB holding index.mjs, every chunk it loads, and source maps", async () => {
     const zip = await readFile(path.join(dir(), "function.zip"));
     expect(zip.length).toBeLessThanOrEqual(MAX_ZIP_BYTES);
-    expect(zipEntries(zip).sort()).toEqual(["index.mjs", "index.mjs.map"]);
+    const entries = zipEntries(zip);
+    expect(entries).toContain("index.mjs");
+    expect(entries).toContain("index.mjs.map");
     expect((await stat(path.join(dir(), "index.mjs"))).size).toBeGreaterThan(1000);
+    // Self-contained: every relative import of every shipped module names a shipped file.
+    for (const entry of entries.filter((e) => e.endsWith(".mjs"))) {
+      expect(entries).toContain(`${entry}.map`);
+      const code = await readFile(path.join(dir(), entry), "utf8");
+      for (const m of code.matchAll(/(?:from|import)\s*\(?\s*"(\.{1,2}\/[^"]+)"/g)) {
+        expect(entries).toContain(path.posix.join(path.posix.dirname(entry), m[1]));
+      }
+    }
   });
 
   it("ships no YAML parser, no schema compiler, and the compiled bundle inlined", async () => {
