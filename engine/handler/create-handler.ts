@@ -16,6 +16,7 @@ import { InProcessDispatcher } from "../handoff/in-process-dispatcher.ts";
 import type { JobDispatcher } from "../handoff/job.ts";
 import { VendorClient } from "../vendor/client.ts";
 import { Engine, type EngineDeps, type LambdaContextLike } from "./engine.ts";
+import { ack } from "../mi/protocol.ts";
 import { createWebhookHandler } from "../webhook/ingress.ts";
 
 export type LambdaHandler = (event: unknown, context?: LambdaContextLike) => Promise<unknown>;
@@ -53,8 +54,16 @@ function lazyDispatcher(create: () => Promise<JobDispatcher>): JobDispatcher {
 /** The Lambda entry: one engine per container, reused by every invocation. */
 export function createLambdaHandler(bundle: CompiledBundle, overrides: Partial<EngineDeps> = {}): LambdaHandler {
   let engine: Engine | undefined;
-  return (event, context) => {
-    engine ??= createEngine(bundle, overrides);
+  return async (event, context) => {
+    try {
+      engine ??= createEngine(bundle, overrides);
+    } catch (err) {
+      // A misconfigured container (no region, a bad endpoint) still answers, with the reason;
+      // configuration errors name settings, never secret values.
+      const reason = err instanceof Error ? err.message : String(err);
+      console.error(JSON.stringify({ level: "ERROR", message: "connector is misconfigured", reason }));
+      return ack(500, `connector is misconfigured: ${reason}`);
+    }
     return engine.handle(event, context);
   };
 }
