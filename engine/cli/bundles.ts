@@ -2,30 +2,23 @@
  * Turns what the user typed (`lifx`, `mappings/lifx`, `./my/bundle`) into bundle folders, and
  * diagnostics' file names into paths relative to where the user stands.
  */
-import { access } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { CONNECTOR_FILE, listBundles } from "../mapping/bundle.ts";
 import type { Diagnostic } from "../mapping/diagnostics.ts";
 import { CliError } from "./io.ts";
+import { pathExists } from "../util/fs.ts";
 
 export const MAPPINGS_DIR = "mappings";
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
+
 
 /** Absolute folder of one bundle: a folder path, or a vendor name under mappings/. */
 export async function resolveBundleDir(arg: string, cwd: string): Promise<string> {
   const direct = resolve(cwd, arg);
-  if (await exists(join(direct, CONNECTOR_FILE))) return direct;
+  if (await pathExists(join(direct, CONNECTOR_FILE))) return direct;
   if (!arg.includes("/") && !arg.includes("\\") && !isAbsolute(arg)) {
     const named = resolve(cwd, MAPPINGS_DIR, arg);
-    if (await exists(join(named, CONNECTOR_FILE))) return named;
+    if (await pathExists(join(named, CONNECTOR_FILE))) return named;
   }
   const known = (await listBundles(resolve(cwd, MAPPINGS_DIR))).map((d) => relative(resolve(cwd, MAPPINGS_DIR), d));
   const hint = known.length ? ` (bundles under ${MAPPINGS_DIR}/: ${known.join(", ")})` : "";

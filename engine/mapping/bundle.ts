@@ -2,7 +2,7 @@
  * Entry point for everything that needs a bundle (CLI, build, local server, fixture runner):
  * load mappings/<vendor>/connector.yaml, run every check, and compile when nothing is wrong.
  */
-import { access, readdir, readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import type { Dirent } from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
 import { isRecord } from "./calls.ts";
@@ -14,6 +14,7 @@ import { parseYaml, type LoadedYaml } from "./load.ts";
 import type { ConnectorMapping } from "./mapping.types.ts";
 import { checkMappingSchema } from "./schema-check.ts";
 import { checkSemantics } from "./semantic-check.ts";
+import { pathExists } from "../util/fs.ts";
 
 export const CONNECTOR_FILE = "connector.yaml";
 
@@ -80,7 +81,7 @@ export async function listBundles(mappingsDir = "mappings"): Promise<string[]> {
   for (const entry of entries) {
     if (!entry.isDirectory()) continue;
     const dir = join(mappingsDir, entry.name);
-    if (await exists(join(dir, CONNECTOR_FILE))) out.push(dir);
+    if (await pathExists(join(dir, CONNECTOR_FILE))) out.push(dir);
   }
   return out.sort();
 }
@@ -104,7 +105,7 @@ async function checkBundleFiles(absDir: string, loaded: LoadedYaml): Promise<Dia
   if (!isRecord(doc)) return [];
   const out: Diagnostic[] = [];
   const api = isRecord(doc.api) ? doc.api : {};
-  if (typeof api.openapi === "string" && !(await exists(resolve(absDir, api.openapi)))) {
+  if (typeof api.openapi === "string" && !(await pathExists(resolve(absDir, api.openapi)))) {
     const pos = loaded.positionOf(["api", "openapi"]);
     out.push({ severity: "error", file: loaded.file, ...pos, path: toPointer(["api", "openapi"]), rule: "bundle/missing-file", message: `OpenAPI document ${JSON.stringify(api.openapi)} does not exist in the bundle` });
   }
@@ -122,13 +123,4 @@ async function checkBundleFiles(absDir: string, loaded: LoadedYaml): Promise<Dia
     });
   }
   return out;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -3,7 +3,7 @@
  * schemas/fixture.schema.json, and every file it names exists. Running them is the fixture
  * runner's job; this keeps a broken fixture from surfacing only as a confusing test failure.
  */
-import { access, readdir } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
 import fixtureSchema from "../../schemas/fixture.schema.json" with { type: "json" };
 import { isRecord } from "./calls.ts";
@@ -11,6 +11,7 @@ import type { Diagnostic, Segment } from "./diagnostics.ts";
 import { toPointer } from "./diagnostics.ts";
 import { loadYamlFile, type LoadedYaml } from "./load.ts";
 import { checkAgainstSchema } from "./schema-check.ts";
+import { pathExists } from "../util/fs.ts";
 
 export const FIXTURE_DIR = "tests";
 
@@ -59,7 +60,7 @@ async function checkFixtureFile(absPath: string): Promise<Diagnostic[]> {
   for (const { rel, path } of named) {
     if (typeof rel !== "string" || rel === "") continue;
     const target = resolve(dirname(absPath), rel);
-    if (!(await exists(target))) {
+    if (!(await pathExists(target))) {
       diagnostics.push(at(loaded, path, "fixture/missing-file", `file ${JSON.stringify(rel)} does not exist`, `looked for ${relative(process.cwd(), target)}`));
     }
   }
@@ -69,13 +70,4 @@ async function checkFixtureFile(absPath: string): Promise<Diagnostic[]> {
 function at(loaded: LoadedYaml, path: Segment[], rule: string, message: string, hint?: string): Diagnostic {
   const pos = loaded.positionOf(path);
   return { severity: "error", file: loaded.file, line: pos.line, col: pos.col, path: toPointer(path), rule, message, ...(hint ? { hint } : {}) };
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -88,24 +88,9 @@ export async function sendCommand(env: OperationEnv, opts: SendCommandOptions = 
     perEndpoint.set(ep.id, outcomes);
   }
 
-  const userId = await userIdOrUndefined(env);
-
+  await publishResponses(env, perEndpoint);
   const all = [...perEndpoint.values()].flat();
   const failed = all.filter((o) => o.status >= 300);
-  for (const [endpointId, outcomes] of perEndpoint) {
-    const worst = outcomes.find((o) => o.status >= 300);
-    await env.publisher.publish({
-      ConnectorId: p.connectorId,
-      Operation: "DEVICE_COMMAND_RESPONSE",
-      OperationVersion: "1.0",
-      TraceId: p.traceId,
-      ConnectorDeviceId: p.connectorDeviceId,
-      ...(userId ? { UserId: userId } : {}),
-      StatusCode: worst ? worst.status : 200,
-      ...(worst?.message ? { Message: worst.message } : {}),
-      MatterEndpoint: { id: endpointId, clusters: clustersOf(p, endpointId, outcomes) },
-    });
-  }
   if (all.length && failed.length === all.length) {
     return ack(failed[0].status, failed[0].message ?? "command failed");
   }
@@ -131,11 +116,22 @@ function escalate(err: unknown, opts: SendCommandOptions): void {
 /** A DEVICE_COMMAND_RESPONSE for a command that failed as a whole (every command gets the status). */
 export async function reportCommandFailure(env: OperationEnv, status: number, message: string): Promise<void> {
   const p = env.request.payload as SendCommandPayload;
-  const userId = await userIdOrUndefined(env);
+  const perEndpoint = new Map<string, CommandOutcome[]>();
   for (const ep of p.endpoints) {
-    const outcomes = ep.clusters.flatMap((c) =>
-      commandEntries(c).map(([key]) => ({ key, status, message, attributes: [], fields: {} }) as CommandOutcome),
+    perEndpoint.set(
+      ep.id,
+      ep.clusters.flatMap((c) => commandEntries(c).map(([key]): CommandOutcome => ({ key, status, message, attributes: [], fields: {} }))),
     );
+  }
+  await publishResponses(env, perEndpoint);
+}
+
+/** One DEVICE_COMMAND_RESPONSE per endpoint; its StatusCode and Message are those of its first failure. */
+async function publishResponses(env: OperationEnv, perEndpoint: Map<string, CommandOutcome[]>): Promise<void> {
+  const p = env.request.payload as SendCommandPayload;
+  const userId = await userIdOrUndefined(env);
+  for (const [endpointId, outcomes] of perEndpoint) {
+    const worst = outcomes.find((o) => o.status >= 300);
     await env.publisher.publish({
       ConnectorId: p.connectorId,
       Operation: "DEVICE_COMMAND_RESPONSE",
@@ -143,9 +139,9 @@ export async function reportCommandFailure(env: OperationEnv, status: number, me
       TraceId: p.traceId,
       ConnectorDeviceId: p.connectorDeviceId,
       ...(userId ? { UserId: userId } : {}),
-      StatusCode: status,
-      Message: message,
-      MatterEndpoint: { id: ep.id, clusters: clustersOf(p, ep.id, outcomes) },
+      StatusCode: worst ? worst.status : 200,
+      ...(worst?.message ? { Message: worst.message } : {}),
+      MatterEndpoint: { id: endpointId, clusters: clustersOf(p, endpointId, outcomes) },
     });
   }
 }

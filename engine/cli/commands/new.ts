@@ -1,9 +1,10 @@
 /** `c2c new <vendor>`: scaffolds a bundle that validates and passes its fixtures at once. */
-import { access, mkdir, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { displayPath } from "../bundles.ts";
 import { CliError, type CliConsole } from "../io.ts";
 import { scaffoldFiles, VENDOR_ID } from "../scaffold.ts";
+import { pathExists } from "../../util/fs.ts";
 
 export interface NewOptions {
   dir?: string;
@@ -15,7 +16,7 @@ export async function newCommand(vendor: string, opts: NewOptions, con: CliConso
   }
   const parent = resolve(con.cwd, opts.dir ?? "mappings");
   const bundleDir = join(parent, vendor);
-  if (await exists(bundleDir)) {
+  if (await pathExists(bundleDir)) {
     throw new CliError(`${displayPath(bundleDir, con.cwd)} already exists; nothing was written (choose another name or remove the folder)`);
   }
   const shown = displayPath(bundleDir, con.cwd);
@@ -36,13 +37,4 @@ export async function newCommand(vendor: string, opts: NewOptions, con: CliConso
   out.line(`  3. c2c test ${shown}`);
   out.line(`  4. c2c invoke ${shown} ${shown}/requests/discover-devices.json --trace`);
   return 0;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
