@@ -1,5 +1,5 @@
 /**
- * Turns what the user typed (`lifx`, `mappings/lifx`, `./my/bundle`) into bundle folders, and
+ * Turns what the user typed (`acme`, `mappings/acme`, `./my/bundle`) into bundle folders, and
  * diagnostics' file names into paths relative to where the user stands.
  */
 import { isAbsolute, join, relative, resolve } from "node:path";

@@ -41,9 +41,9 @@ function buildProgram(con: CliConsole, io: CliIo, setCode: (code: number) => voi
       examples(
         "c2c new acme                      scaffold mappings/acme/",
         "c2c validate                      check every bundle under mappings/",
-        "c2c test lifx                     run mappings/lifx/tests/*.yaml",
-        "c2c invoke lifx mappings/lifx/tests/activate-user.yaml --trace",
-        "c2c docs lifx > LIFX.md",
+        "c2c test acme                     run mappings/acme/tests/*.yaml",
+        "c2c invoke acme mappings/acme/tests/activate-user.yaml --trace",
+        "c2c docs acme > ACME.md",
       ) + "\nA bundle is a folder with a connector.yaml, or its name under mappings/.\nGuide: docs/authoring-guide.md\n",
     );
 
@@ -55,7 +55,7 @@ function buildProgram(con: CliConsole, io: CliIo, setCode: (code: number) => voi
     .option("--strict", "warnings fail too")
     .addHelpText(
       "after",
-      examples("c2c validate", "c2c validate lifx", "c2c validate ./my-bundle --strict", "c2c validate --json > report.json") +
+      examples("c2c validate", "c2c validate acme", "c2c validate ./my-bundle --strict", "c2c validate --json > report.json") +
         "\nExit code 1 when any bundle has an error (or, with --strict, a warning).\n",
     )
     .action(async (bundles: string[], opts: { json?: boolean; strict?: boolean }) => setCode(await validateCommand(bundles, opts, con)));
@@ -65,7 +65,7 @@ function buildProgram(con: CliConsole, io: CliIo, setCode: (code: number) => voi
     .description("Run bundles' fixture tests (tests/*.yaml) against the engine, with a diff of expected against actual on failure.")
     .argument("[bundle...]", "bundle folders or names under mappings/ (default: all)")
     .option("-f, --filter <text>", "only fixtures whose name or file contains <text>")
-    .addHelpText("after", examples("c2c test", "c2c test lifx", "c2c test lifx --filter discover") + "\nExit code 1 when a fixture fails.\n")
+    .addHelpText("after", examples("c2c test", "c2c test acme", "c2c test acme --filter discover") + "\nExit code 1 when a fixture fails.\n")
     .action(async (bundles: string[], opts: { filter?: string }) => setCode(await testCommand(bundles, opts, con)));
 
   program
@@ -87,7 +87,7 @@ function buildProgram(con: CliConsole, io: CliIo, setCode: (code: number) => voi
     .addHelpText(
       "after",
       examples(
-        "c2c invoke lifx mappings/lifx/tests/discover-devices.yaml --trace",
+        "c2c invoke acme mappings/acme/tests/discover-devices.yaml --trace",
         "c2c invoke acme request.json --vendor-url http://127.0.0.1:8080 --token $ACME_TOKEN",
       ) +
         "\nWithout --vendor-url the vendor is a simulator replaying every exchange recorded in the bundle's\nfixtures (successful answers first); placeholder tokens are replaced by the fixture token.\nExit code 1 when the ACK is not 2xx.\n",
@@ -104,8 +104,8 @@ function buildProgram(con: CliConsole, io: CliIo, setCode: (code: number) => voi
     .addHelpText(
       "after",
       examples(
-        "c2c dev lifx",
-        "c2c dev lifx --port 0",
+        "c2c dev acme",
+        "c2c dev acme --port 0",
         `curl -s http://127.0.0.1:9000/2015-03-31/functions/function/invocations -d @request.json`,
       ) + "\nEvents MI would receive are printed as they arrive. Ctrl-C stops.\n",
     )
@@ -115,7 +115,7 @@ function buildProgram(con: CliConsole, io: CliIo, setCode: (code: number) => voi
     .command("docs")
     .description("Print a Markdown capability matrix: profiles, device types, Matter clusters, attributes and commands.")
     .argument("<bundle>", "bundle folder or name under mappings/")
-    .addHelpText("after", examples("c2c docs lifx", "c2c docs lifx > mappings/lifx/CAPABILITIES.md"))
+    .addHelpText("after", examples("c2c docs acme", "c2c docs acme > mappings/acme/CAPABILITIES.md"))
     .action(async (bundle: string) => setCode(await docsCommand(bundle, con)));
 
   program
@@ -130,7 +130,7 @@ function buildProgram(con: CliConsole, io: CliIo, setCode: (code: number) => voi
     .option("--name <name>", "connector name (default: the vendor name)")
     .addHelpText(
       "after",
-      examples("c2c registration lifx", "c2c registration lifx --lambda-arn arn:aws:lambda:us-east-1:123456789012:function:lifx-connector") +
+      examples("c2c registration acme", "c2c registration acme --lambda-arn arn:aws:lambda:us-east-1:123456789012:function:acme-connector") +
         "\nValues not given stay as <PLACEHOLDER> strings, listed on stderr.\n",
     )
     .action(

@@ -282,7 +282,7 @@ Maps the ${name} cloud API to managed integrations for AWS IoT Device Management
 - \`requests/*.json\`: MI requests to try with \`c2c invoke\`.
 
 Write down where each vendor fact comes from (documentation page, recorded response) in a
-\`RESEARCH.md\` next to this file, as \`mappings/lifx/RESEARCH.md\` does.
+\`RESEARCH.md\` next to this file, as the bundles under \`mappings/\` do.
 
 \`\`\`sh
 npx c2c validate ${id}
