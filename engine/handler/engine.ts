@@ -86,9 +86,13 @@ export class Engine {
     const request = event as ConnectorRequest;
     const deadline = Deadline.fromLambdaContext(context, { budgetMs: this.deps.ackBudgetMs ?? DEFAULT_ACK_BUDGET_MS });
     const logger = this.deps.logger.child({ operation: request.payload.operationName, requestId: context?.awsRequestId });
+    const started = Date.now();
     try {
       const env = await this.environment(request, deadline, logger);
-      return await this.dispatch(env);
+      const response = await this.dispatch(env);
+      // One line per invocation at info; vendor calls and events are logged at debug.
+      logger.info("operation answered", { responseCode: response.header.responseCode, durationMs: Date.now() - started });
+      return response;
     } catch (err) {
       const status = errorToStatus(err, this.deps.bundle);
       logger.error("operation failed", { error: err, status });

@@ -38,7 +38,7 @@ export class EventPublisher {
       await this.fallback(input, err);
       return true;
     }
-    this.logger.info("event sent", { operation: input.Operation, statusCode: input.StatusCode, traceId: input.TraceId });
+    this.logger.debug("event sent", { operation: input.Operation, statusCode: input.StatusCode, traceId: input.TraceId });
     return true;
   }
 }

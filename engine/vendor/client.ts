@@ -265,7 +265,7 @@ export class VendorClient {
       const body = parseResponseBody(result.data !== undefined ? result.data : result.error, response.headers.get("content-type"));
       if ((status >= 200 && status < 300) || accepted.has(status)) {
         const durationMs = Math.round(performance.now() - started);
-        this.logger.info("vendor call", { ...fields, status, attempts: attempt, durationMs });
+        this.logger.debug("vendor call", { ...fields, status, attempts: attempt, durationMs });
         return { status, headers: Object.fromEntries(response.headers), body, url: requestUrl || response.url, attempts: attempt, durationMs };
       }
 
