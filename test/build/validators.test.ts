@@ -16,7 +16,7 @@ import {
   validateMiResponse,
 } from "../../engine/validation/validators.ts";
 
-// Copies of /work/shared/spec/examples (the protocol documentation's own examples).
+// Copies of shared/spec/examples (the protocol documentation's own examples).
 const EXAMPLES = path.join(path.dirname(fileURLToPath(import.meta.url)), "fixtures/spec-examples");
 const example = (name: string) => JSON.parse(readFileSync(path.join(EXAMPLES, name), "utf8"));
 const examplesMatching = (re: RegExp) => readdirSync(EXAMPLES).filter((f) => re.test(f));

@@ -124,7 +124,7 @@ describe("isHttpEvent", () => {
   });
 
   it("does not take MI invocations or other events for HTTP", () => {
-    const miRequest = JSON.parse(readFileSync("/work/shared/spec/examples/discover-devices.request.oauth.json", "utf8"));
+    const miRequest = JSON.parse(readFileSync(new URL("../examples/mi-requests/discover-devices.request.oauth.json", import.meta.url), "utf8"));
     const scheduled = { version: "0", id: "x", "detail-type": "Scheduled Event", source: "aws.events", detail: {} };
     for (const event of [miRequest, scheduled, null, undefined, "GET /", [], 42, { version: "2.0", rawPath: "/x" }]) {
       expect(isHttpEvent(event)).toBe(false);
