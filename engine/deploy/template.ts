@@ -1,7 +1,9 @@
 /**
  * The CloudFormation template (JSON) that deploys one bundle's engine: the function, its least-privilege
  * execution role, the resource policy letting managed integrations invoke it, the state table, the
- * dead-letter queue and, for bundles that receive webhooks, a function URL.
+ * dead-letter queue and, for bundles that receive webhooks, a function URL; for bundles that buffer
+ * webhook events (`webhooks.buffer`), the buffer queue, its own dead-letter queue and the event source
+ * mapping through which the function consumes it.
  *
  * What the role may do is derived from the bundle: a Secrets Manager grant exists only when the engine
  * reads a secret (General Authorization destination, webhook secret kept in Secrets Manager), and then
@@ -36,6 +38,12 @@ export const FUNCTION_SETTINGS = {
   asyncRetryAttempts: 0,
   // Failed async invocations and expired jobs land in the DLQ; 14 days to inspect them.
   dlqRetentionSeconds: 14 * 24 * 3600,
+  // Event buffer: Lambda requires a visibility timeout of at least the function timeout; AWS advises 6x.
+  bufferVisibilityTimeoutSeconds: 6 * 30,
+  bufferRetentionSeconds: 4 * 24 * 3600,
+  // Receives before a buffered event moves to the buffer's dead-letter queue.
+  bufferMaxReceiveCount: 5,
+  bufferBatchSize: 10,
 } as const;
 
 export const MI_SERVICE_PRINCIPAL = "iotmanagedintegrations.amazonaws.com";
@@ -53,6 +61,8 @@ export interface BundleNeeds {
   /** Some vendor call authenticates with the OAuth client credentials (C2C_OAUTH_CLIENT_ID/SECRET). */
   clientCredentials: boolean;
   webhooks: boolean;
+  /** The webhook event buffer: the env var that carries its queue URL. */
+  buffer?: { queueUrlEnv: string };
 }
 
 export function bundleNeeds(bundle: CompiledBundle): BundleNeeds {
@@ -65,6 +75,7 @@ export function bundleNeeds(bundle: CompiledBundle): BundleNeeds {
     webhookSecrets,
     clientCredentials: usesClientCredentials(bundle),
     webhooks: bundle.webhooks !== undefined,
+    ...(bundle.webhooks?.buffer ? { buffer: { queueUrlEnv: bundle.webhooks.buffer.queueUrlEnv } } : {}),
   };
 }
 
@@ -139,6 +150,8 @@ export function deployTemplate(bundle: CompiledBundle): CloudFormationTemplate {
     };
     env.C2C_CONNECTOR_ID = ref("ConnectorId");
   }
+  // Ref of a queue is its URL, which is what the engine's SQS client needs.
+  if (needs.buffer) env[needs.buffer.queueUrlEnv] = ref("EventBufferQueue");
   if (needs.clientCredentials) {
     Parameters.OAuthClientId = { Type: "String", NoEcho: true, Description: "OAuth client id for client-credentials vendor calls." };
     Parameters.OAuthClientSecret = { Type: "String", NoEcho: true, Description: "OAuth client secret for client-credentials vendor calls." };
@@ -179,9 +192,19 @@ export function deployTemplate(bundle: CompiledBundle): CloudFormationTemplate {
       Sid: "DeadLetters",
       Effect: "Allow",
       Action: ["sqs:SendMessage"],
-      Resource: getAtt("DeadLetterQueue", "Arn"),
+      // With an event buffer, the same action also writes the events MI did not take to the buffer queue.
+      Resource: needs.buffer ? [getAtt("DeadLetterQueue", "Arn"), getAtt("EventBufferQueue", "Arn")] : getAtt("DeadLetterQueue", "Arn"),
     },
   ];
+  if (needs.buffer) {
+    statements.push({
+      Sid: "ConsumeEventBuffer",
+      Effect: "Allow",
+      // What the SQS event source mapping does with the function's role (AWSLambdaSQSQueueExecutionRole).
+      Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+      Resource: getAtt("EventBufferQueue", "Arn"),
+    });
+  }
   if (secretArns.length > 0) {
     statements.push(
       { Sid: "ReadOwnSecrets", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: secretArns },
@@ -282,6 +305,7 @@ export function deployTemplate(bundle: CompiledBundle): CloudFormationTemplate {
     };
     Outputs.WebhookUrl = { Description: "Give this URL to the vendor as the webhook endpoint.", Value: getAtt("WebhookUrl", "FunctionUrl") };
   }
+  if (needs.buffer) addEventBuffer(Resources, Outputs);
 
   return {
     AWSTemplateFormatVersion: "2010-09-09",
@@ -290,4 +314,37 @@ export function deployTemplate(bundle: CompiledBundle): CloudFormationTemplate {
     Resources,
     Outputs,
   };
+}
+
+/**
+ * The webhook event buffer: a queue the function writes to when MI does not take a delivery's events,
+ * consumed by the same function through an event source mapping with partial batch responses; what
+ * keeps failing moves to a dead-letter queue of its own (not the async-invocation DLQ, whose messages
+ * are Lambda invocation records).
+ */
+function addEventBuffer(Resources: CloudFormationTemplate["Resources"], Outputs: CloudFormationTemplate["Outputs"]): void {
+  Resources.EventBufferDeadLetterQueue = {
+    Type: "AWS::SQS::Queue",
+    Properties: { MessageRetentionPeriod: FUNCTION_SETTINGS.dlqRetentionSeconds, SqsManagedSseEnabled: true },
+  };
+  Resources.EventBufferQueue = {
+    Type: "AWS::SQS::Queue",
+    Properties: {
+      VisibilityTimeout: FUNCTION_SETTINGS.bufferVisibilityTimeoutSeconds,
+      MessageRetentionPeriod: FUNCTION_SETTINGS.bufferRetentionSeconds,
+      SqsManagedSseEnabled: true,
+      RedrivePolicy: { deadLetterTargetArn: getAtt("EventBufferDeadLetterQueue", "Arn"), maxReceiveCount: FUNCTION_SETTINGS.bufferMaxReceiveCount },
+    },
+  };
+  Resources.EventBufferSourceMapping = {
+    Type: "AWS::Lambda::EventSourceMapping",
+    Properties: {
+      EventSourceArn: getAtt("EventBufferQueue", "Arn"),
+      FunctionName: ref("Function"),
+      BatchSize: FUNCTION_SETTINGS.bufferBatchSize,
+      FunctionResponseTypes: ["ReportBatchItemFailures"],
+    },
+  };
+  Outputs.EventBufferQueueUrl = { Description: "Webhook events waiting for managed integrations.", Value: ref("EventBufferQueue") };
+  Outputs.EventBufferDeadLetterQueueUrl = { Description: "Buffered webhook events that never reached managed integrations.", Value: ref("EventBufferDeadLetterQueue") };
 }

@@ -9,6 +9,11 @@
  * ("pending"), and marked "done" only after MI accepted its events. A failure releases the claim;
  * a crash leaves a lease that expires, after which a redelivery takes the event over. A redelivery
  * that arrives while another invocation holds a live lease is answered "retry", not acknowledged.
+ *
+ * With an event buffer (mapping `webhooks.buffer`), an MI failure does not fail the delivery: the
+ * event MI refused and every later one of the delivery go to the buffer queue (without trying MI
+ * again), and the delivery is "done" once the queue took them. Their event ids are marked done
+ * only then; if the queue fails too, the claims are released and the answer is "retry".
  */
 import type { CompiledBundle, CompiledWebhooks } from "../mapping/compiled.ts";
 import { InvalidEventError } from "../mi/event-errors.ts";
@@ -18,6 +23,7 @@ import type { StateStore } from "../store/store.ts";
 import type { Logger } from "../log/logger.ts";
 import { bindings, type EvalContext } from "../runtime/context.ts";
 import type { Evaluator } from "../runtime/expressions.ts";
+import { bufferedEvent, type BufferedEvent, type EventBuffer } from "./buffer.ts";
 import { ChangeTracker } from "./change-tracker.ts";
 import { planDeviceEvents, UnmappedEventError } from "./device-events.ts";
 
@@ -33,6 +39,8 @@ export interface DeliveryDeps {
   /** How long a claimed event id blocks other invocations. Default 60 s. */
   leaseMs?: number;
   now?: () => number;
+  /** Where events go when MI does not take them (mapping `webhooks.buffer`); without one the delivery is retried. */
+  buffer?: EventBuffer;
 }
 
 export interface DeliveryCounts {
@@ -51,6 +59,8 @@ export interface DeliveryCounts {
   unchanged: number;
   /** DEVICE_EVENTs MI refused as invalid (logged as lost; a retry cannot fix them). */
   rejected: number;
+  /** DEVICE_EVENTs written to the event buffer queue, to reach MI later. */
+  buffered: number;
 }
 
 export interface DeliveryResult {
@@ -65,8 +75,19 @@ interface EventClaim {
   until?: number;
 }
 
+/** One delivery's progress. */
+interface DeliveryRun {
+  counts: DeliveryCounts;
+  /** Set once MI failed and a buffer exists: the rest of the delivery goes straight to the buffer. */
+  buffering: boolean;
+  queued: BufferedEvent[];
+  /** Event-id claims to mark done once `queued` is in the buffer. */
+  queuedClaims: string[];
+}
+
 export async function runDelivery(deps: DeliveryDeps, body: unknown): Promise<DeliveryResult> {
-  const counts: DeliveryCounts = { received: 0, sent: 0, ignored: 0, duplicates: 0, unmapped: 0, suppressed: 0, stale: 0, unchanged: 0, rejected: 0 };
+  const counts: DeliveryCounts = { received: 0, sent: 0, ignored: 0, duplicates: 0, unmapped: 0, suppressed: 0, stale: 0, unchanged: 0, rejected: 0, buffered: 0 };
+  const run: DeliveryRun = { counts, buffering: false, queued: [], queuedClaims: [] };
   const w = deps.webhooks;
   const ctx: EvalContext = { settings: deps.bundle.settings, responses: {}, body };
   const listed = await deps.evaluator.evaluate(w.events, body, bindings(ctx));
@@ -74,15 +95,31 @@ export async function runDelivery(deps: DeliveryDeps, body: unknown): Promise<De
   counts.received = events.length;
 
   for (let i = 0; i < events.length; i++) {
-    const outcome = await runEvent(deps, body, events[i], i, counts);
-    if (outcome !== undefined) return { outcome: "retry", counts, reason: outcome };
+    const outcome = await runEvent(deps, run, body, events[i], i);
+    if (outcome !== undefined) {
+      await releaseClaims(deps, run.queuedClaims);
+      return { outcome: "retry", counts, reason: outcome };
+    }
+  }
+  if (run.queued.length > 0) {
+    try {
+      await deps.buffer!.write(run.queued);
+    } catch (err) {
+      deps.logger.error("the event buffer did not take the events either: the delivery will be retried", { error: err, events: run.queued.length });
+      await releaseClaims(deps, run.queuedClaims);
+      return { outcome: "retry", counts, reason: "neither managed integrations nor the event buffer accepted the events" };
+    }
+    counts.buffered = run.queued.length;
+    for (const key of run.queuedClaims) await deps.store.put(key, { state: "done" } satisfies EventClaim, TTL.webhookEvent);
+    deps.logger.warn("managed integrations unavailable: events buffered for later delivery", { buffered: counts.buffered });
   }
   deps.logger.info("webhook delivery processed", { ...counts });
   return { outcome: "done", counts };
 }
 
 /** Handles one vendor event; returns a reason when the delivery must be retried. */
-async function runEvent(deps: DeliveryDeps, body: unknown, event: unknown, index: number, counts: DeliveryCounts): Promise<string | undefined> {
+async function runEvent(deps: DeliveryDeps, run: DeliveryRun, body: unknown, event: unknown, index: number): Promise<string | undefined> {
+  const counts = run.counts;
   const w = deps.webhooks;
   const ctx: EvalContext = { settings: deps.bundle.settings, responses: {}, body, event };
   const log = deps.logger.child({ eventIndex: index });
@@ -133,7 +170,12 @@ async function runEvent(deps: DeliveryDeps, body: unknown, event: unknown, index
   if (plan.stale) log.info("stale attribute values dropped", { stale: plan.stale });
 
   const tracker = new ChangeTracker(deps.store);
+  const queuedBefore = run.queued.length;
   for (const planned of plan.events) {
+    if (run.buffering) {
+      run.queued.push(bufferedEvent(planned.input, planned.commits, plan.order));
+      continue;
+    }
     let published: boolean;
     try {
       published = await deps.publisher.publish(planned.input);
@@ -141,6 +183,12 @@ async function runEvent(deps: DeliveryDeps, body: unknown, event: unknown, index
       if (err instanceof InvalidEventError) {
         counts.rejected++;
         log.error("MI refused the device event as invalid: it is lost", { error: err });
+        continue;
+      }
+      if (deps.buffer) {
+        log.warn("device event not accepted by MI: it and the rest of the delivery go to the event buffer", { error: err });
+        run.buffering = true;
+        run.queued.push(bufferedEvent(planned.input, planned.commits, plan.order));
         continue;
       }
       log.warn("device event not accepted by MI: the delivery will be retried", { error: err });
@@ -154,8 +202,18 @@ async function runEvent(deps: DeliveryDeps, body: unknown, event: unknown, index
     counts.sent++;
     for (const c of planned.commits) await tracker.commit(c.ref, c.value, plan.order);
   }
-  if (claimKey) await deps.store.put(claimKey, { state: "done" } satisfies EventClaim, TTL.webhookEvent);
+  if (claimKey) {
+    if (run.queued.length > queuedBefore) run.queuedClaims.push(claimKey);
+    else await deps.store.put(claimKey, { state: "done" } satisfies EventClaim, TTL.webhookEvent);
+  }
   return undefined;
+}
+
+/** Lets a redelivery take over events whose buffering did not happen. */
+async function releaseClaims(deps: DeliveryDeps, claimKeys: string[]): Promise<void> {
+  for (const key of claimKeys) {
+    await deps.store.delete(key).catch((e: unknown) => deps.logger.warn("event claim not released; it expires", { error: e }));
+  }
 }
 
 async function claimEvent(deps: DeliveryDeps, key: string): Promise<"claimed" | "done" | "busy"> {

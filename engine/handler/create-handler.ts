@@ -3,6 +3,7 @@
  *  - events: SendConnectorEventClient (SigV4, default credential chain; C2C_MI_ENDPOINT overrides the host)
  *  - state: DynamoDB when C2C_STATE_TABLE is set, else in memory
  *  - hand-off: asynchronous self-invocation inside Lambda, in-process elsewhere
+ *  - event buffer (bundles declaring `webhooks.buffer`): SQS, C2C_SQS_ENDPOINT overrides the host
  *  - secrets: Secrets Manager (C2C_SECRETS_MANAGER_ENDPOINT overrides the host)
  *  - vendor: C2C_VENDOR_ORIGIN points every vendor URL at another origin (local simulator)
  */
@@ -18,6 +19,7 @@ import { VendorClient } from "../vendor/client.ts";
 import { Engine, type EngineDeps, type LambdaContextLike } from "./engine.ts";
 import { ack } from "../mi/protocol.ts";
 import { createWebhookHandler } from "../webhook/ingress.ts";
+import { createBufferConsumer } from "../events/buffer-consumer.ts";
 
 export type LambdaHandler = (event: unknown, context?: LambdaContextLike) => Promise<unknown>;
 
@@ -42,6 +44,7 @@ export function createEngine(bundle: CompiledBundle, overrides: Partial<EngineDe
   }
   engine = new Engine(deps);
   if (!deps.webhook && bundle.webhooks) deps.webhook = createWebhookHandler(engine);
+  if (!deps.queue && bundle.webhooks?.buffer) deps.queue = createBufferConsumer(engine);
   return engine;
 }
 

@@ -1,6 +1,7 @@
 /**
  * The engine: one object per container, built from a compiled bundle and its dependencies.
- * `handle()` classifies a Lambda event (MI request, deferred job, vendor webhook) and answers it.
+ * `handle()` classifies a Lambda event (MI request, deferred job, event buffer batch, vendor
+ * webhook) and answers it.
  * It never throws: every failure becomes a proper ACK, event or HTTP answer.
  */
 import type { CompiledBundle } from "../mapping/compiled.ts";
@@ -27,6 +28,7 @@ import { deactivateUser } from "../operations/deactivate-user.ts";
 import { discoverDevices, reportDiscoveryFailure, runDiscovery, type DiscoveryProgress } from "../operations/discover-devices.ts";
 import { reportCommandFailure, sendCommand, HandOffCommand } from "../operations/send-command.ts";
 import { errorToStatus, isTransient, safeMessage } from "../operations/errors.ts";
+import { isSqsEvent } from "../events/buffer-consumer.ts";
 
 export interface LambdaContextLike {
   getRemainingTimeInMillis(): number;
@@ -50,6 +52,8 @@ export interface EngineDeps {
   tracer?: ExpressionTracer;
   /** Handles events that are not MI requests or jobs (vendor webhooks); see engine/webhook. */
   webhook?: (event: unknown, context: LambdaContextLike | undefined) => Promise<unknown>;
+  /** Handles SQS batches of the event buffer (mapping `webhooks.buffer`); see engine/events/buffer-consumer.ts. */
+  queue?: (event: unknown, context: LambdaContextLike | undefined) => Promise<unknown>;
 }
 
 export const DEFAULT_ACK_BUDGET_MS = 1500;
@@ -72,6 +76,7 @@ export class Engine {
   async handle(event: unknown, context?: LambdaContextLike): Promise<unknown> {
     if (isDeferredJob(event)) return this.runJob(event, context);
     if (isMiRequestShaped(event)) return this.handleMiRequest(event, context);
+    if (this.deps.queue && isSqsEvent(event)) return this.deps.queue(event, context);
     if (this.deps.webhook) return this.deps.webhook(event, context);
     return ack(400, "event is neither a managed integrations request nor a webhook delivery");
   }

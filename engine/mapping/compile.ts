@@ -312,6 +312,7 @@ class BundleCompiler {
       const e = this.optionalExpr(w[key], p(key));
       if (e) out[key] = e;
     }
+    if (w.buffer) out.buffer = { queueUrlEnv: w.buffer.queueUrlEnv };
     return out;
   }
 

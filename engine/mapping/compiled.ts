@@ -137,6 +137,8 @@ export interface CompiledWebhooks {
   deviceId: Expr;
   state: Expr;
   profile?: Expr;
+  /** Where a delivery's events go when MI stays unavailable (vendors that do not redeliver). */
+  buffer?: { queueUrlEnv: string };
 }
 
 export interface CompiledBundle {

@@ -587,6 +587,15 @@ userId?: Expression
 deviceId: Expression
 state: Expression
 profile?: Expression
+/**
+ * Optional, for vendors that do not redeliver: when managed integrations still refuses a delivery's events after retries, the events not yet sent are written to an SQS queue (with its own dead-letter queue) that the same function consumes, and the vendor gets 200. Without it the vendor gets 503 and must redeliver.
+ */
+buffer?: {
+/**
+ * Name of the environment variable holding the queue URL; the deployment template creates the queue and sets the variable.
+ */
+queueUrlEnv: string
+}
 }
 /**
  * Where a secret comes from at run time. Never written in the bundle itself.

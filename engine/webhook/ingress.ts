@@ -6,10 +6,13 @@
  *  - 401 when verification fails (logged with its code and reason, never the secret);
  *  - 400 for a body that cannot be parsed; 500 when the connector is misconfigured;
  *  - 503 when MI did not take an event after the client's retries: the vendor redelivers, and
- *    event-id deduplication makes sure nothing is sent twice.
+ *    event-id deduplication makes sure nothing is sent twice. With an event buffer (mapping
+ *    `webhooks.buffer`) such events are queued instead and the answer is 200; 503 only when the
+ *    queue fails too.
  *
  * Environment: C2C_CONNECTOR_ID (required: DEVICE_EVENTs name the connector, and no inbound
- * request carries it here) plus whatever variables the mapping's `verify` names.
+ * request carries it here) plus whatever variables the mapping's `verify` and `buffer` name
+ * (engine/events/buffer.ts for the buffer's).
  */
 import type { Engine, LambdaContextLike } from "../handler/engine.ts";
 import type { CompiledWebhooks } from "../mapping/compiled.ts";
@@ -17,6 +20,7 @@ import { ack } from "../mi/protocol.ts";
 import { EventPublisher } from "../operations/publisher.ts";
 import { bindings } from "../runtime/context.ts";
 import { runDelivery } from "../events/delivery.ts";
+import { sqsEventBufferFromEnv, type EventBuffer } from "../events/buffer.ts";
 import { parseBody, WebhookBodyError } from "./envelope.ts";
 import { isHttpEvent, toHttpResponse, toWebhookRequest, type HttpResponseSpec, type WebhookRequest } from "./http-event.ts";
 import { verifyOptionsFor, WebhookSecretSource } from "./secret-source.ts";
@@ -32,6 +36,8 @@ export interface WebhookHandlerOptions {
   now?: () => number;
   /** How long a claimed event id blocks concurrent redeliveries. Default 60 s. */
   leaseMs?: number;
+  /** Replaces the SQS buffer the mapping declares (`webhooks.buffer`); ignored when it declares none. */
+  buffer?: EventBuffer;
 }
 
 export type WebhookHandler = (event: unknown, context?: LambdaContextLike) => Promise<unknown>;
@@ -44,6 +50,8 @@ export function createWebhookHandler(engine: Engine, options: WebhookHandlerOpti
   // No deferral fallback: an event MI does not take must fail the delivery, not be acknowledged.
   const publisher = new EventPublisher(deps.sink, deps.store, logger);
   const now = options.now ?? Date.now;
+  const bufferSpec = deps.bundle.webhooks?.buffer;
+  const buffer = bufferSpec ? (options.buffer ?? sqsEventBufferFromEnv(bufferSpec.queueUrlEnv, env)) : undefined;
 
   return async (event) => {
     if (!isHttpEvent(event)) return ack(400, "event is neither a managed integrations request nor a webhook delivery");
@@ -114,7 +122,7 @@ export function createWebhookHandler(engine: Engine, options: WebhookHandlerOpti
       return text(500, "connector id is not configured");
     }
     const result = await runDelivery(
-      { bundle: deps.bundle, webhooks, evaluator: engine.evaluator, store: deps.store, publisher, logger, connectorId, leaseMs: options.leaseMs, now },
+      { bundle: deps.bundle, webhooks, evaluator: engine.evaluator, store: deps.store, publisher, logger, connectorId, leaseMs: options.leaseMs, now, buffer },
       body,
     );
     if (result.outcome === "retry") {

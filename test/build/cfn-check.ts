@@ -10,6 +10,7 @@ export const KNOWN_RESOURCE_TYPES: Record<string, string[]> = {
   "AWS::Lambda::Permission": ["Id"],
   "AWS::Lambda::Url": ["FunctionArn", "FunctionUrl"],
   "AWS::Lambda::EventInvokeConfig": [],
+  "AWS::Lambda::EventSourceMapping": ["EventSourceMappingArn", "Id"],
   "AWS::IAM::Role": ["Arn", "RoleId"],
   "AWS::DynamoDB::Table": ["Arn", "StreamArn"],
   "AWS::SQS::Queue": ["Arn", "QueueName", "QueueUrl"],

@@ -19,6 +19,10 @@ const gaWebhookBundle: CompiledBundle = compiledBundle({
     state: expr("state"),
   },
 });
+const bufferedWebhookBundle: CompiledBundle = compiledBundle({
+  vendor: { id: "bufco", name: "Buffer Co" },
+  webhooks: { ...gaWebhookBundle.webhooks!, verify: { scheme: "none" }, buffer: { queueUrlEnv: "C2C_EVENT_BUFFER_URL" } },
+});
 const clientCredentialsBundle = compiledBundle({
   oauth: oauthBundle.oauth,
   operations: {
@@ -46,6 +50,8 @@ const BASE_ACTIONS = [
   "sqs:SendMessage",
 ];
 const SECRET_ACTIONS = ["secretsmanager:GetSecretValue", "kms:Decrypt"];
+/** What consuming the webhook event buffer takes (sqs:SendMessage to it is in BASE_ACTIONS already). */
+const BUFFER_CONSUMER_ACTIONS = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"];
 const WILDCARD_RESOURCE_OK = new Set(["iotmanagedintegrations:SendConnectorEvent", "kms:Decrypt"]);
 
 type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource: unknown; Condition?: Record<string, Record<string, unknown>> } & Record<string, unknown>;
@@ -69,7 +75,10 @@ const SCOPE: Record<string, (r: any) => boolean> = {
   "dynamodb:DeleteItem": (r) => r?.["Fn::GetAtt"]?.[0] === "StateTable",
   "logs:CreateLogStream": (r) => r?.["Fn::GetAtt"]?.[0] === "LogGroup",
   "logs:PutLogEvents": (r) => r?.["Fn::GetAtt"]?.[0] === "LogGroup",
-  "sqs:SendMessage": (r) => r?.["Fn::GetAtt"]?.[0] === "DeadLetterQueue",
+  "sqs:SendMessage": (r) => ["DeadLetterQueue", "EventBufferQueue"].includes(r?.["Fn::GetAtt"]?.[0]),
+  "sqs:ReceiveMessage": (r) => r?.["Fn::GetAtt"]?.[0] === "EventBufferQueue",
+  "sqs:DeleteMessage": (r) => r?.["Fn::GetAtt"]?.[0] === "EventBufferQueue",
+  "sqs:GetQueueAttributes": (r) => r?.["Fn::GetAtt"]?.[0] === "EventBufferQueue",
   "secretsmanager:GetSecretValue": (r) => typeof r?.Ref === "string" && /SecretArn/.test(r.Ref),
   "iotmanagedintegrations:SendConnectorEvent": (r) => r === "*",
   "kms:Decrypt": (r) => r === "*",
@@ -107,6 +116,7 @@ describe("deployTemplate", () => {
     ["OAuth bundle", oauthBundle, BASE_ACTIONS],
     ["General Authorization bundle with webhooks", gaWebhookBundle, [...BASE_ACTIONS, ...SECRET_ACTIONS]],
     ["bundle with client-credentials calls", clientCredentialsBundle, BASE_ACTIONS],
+    ["bundle with a webhook event buffer", bufferedWebhookBundle, [...BASE_ACTIONS, ...BUFFER_CONSUMER_ACTIONS]],
   ];
 
   it.each(cases)("%s: is valid CloudFormation syntax with intact references", (_name, bundle) => {
@@ -208,5 +218,33 @@ describe("deployTemplate", () => {
     expect(cc.Parameters.OAuthClientSecret).toMatchObject({ NoEcho: true });
     expect(bundleNeeds(clientCredentialsBundle).clientCredentials).toBe(true);
     expect(bundleNeeds(oauthBundle)).toEqual({ destinationSecret: false, webhookSecrets: [], clientCredentials: false, webhooks: false });
+  });
+
+  it("gives a bundle with an event buffer its queue, a dead-letter queue after 5 receives, and a partial-batch event source mapping", () => {
+    const t = deployTemplate(bufferedWebhookBundle);
+    expect(t.Resources.EventBufferQueue!.Properties).toMatchObject({
+      RedrivePolicy: { deadLetterTargetArn: { "Fn::GetAtt": ["EventBufferDeadLetterQueue", "Arn"] }, maxReceiveCount: 5 },
+      SqsManagedSseEnabled: true,
+    });
+    expect((t.Resources.EventBufferQueue!.Properties as any).VisibilityTimeout).toBeGreaterThanOrEqual(FUNCTION_SETTINGS.timeoutSeconds);
+    expect(resourcesOfType(t, "AWS::Lambda::EventSourceMapping").map(([, r]) => r.Properties)).toEqual([
+      {
+        EventSourceArn: { "Fn::GetAtt": ["EventBufferQueue", "Arn"] },
+        FunctionName: { Ref: "Function" },
+        BatchSize: 10,
+        FunctionResponseTypes: ["ReportBatchItemFailures"],
+      },
+    ]);
+    expect((t.Resources.Function!.Properties as any).Environment.Variables.C2C_EVENT_BUFFER_URL).toEqual({ Ref: "EventBufferQueue" });
+    expect(bundleNeeds(bufferedWebhookBundle).buffer).toEqual({ queueUrlEnv: "C2C_EVENT_BUFFER_URL" });
+  });
+
+  it.each(cases.filter(([, b]) => !b.webhooks?.buffer))("%s: has no event buffer, its grants or its event source mapping", (_name, bundle) => {
+    const t = deployTemplate(bundle);
+    expect(Object.keys(t.Resources).filter((k) => k.startsWith("EventBuffer"))).toEqual([]);
+    expect(resourcesOfType(t, "AWS::Lambda::EventSourceMapping")).toHaveLength(0);
+    const statements = roleStatements(t);
+    expect(statements.flatMap(actionsOf).filter((a) => BUFFER_CONSUMER_ACTIONS.includes(a))).toEqual([]);
+    expect(statements.filter((s) => actionsOf(s).includes("sqs:SendMessage")).flatMap(resourcesOf)).toEqual([{ "Fn::GetAtt": ["DeadLetterQueue", "Arn"] }]);
   });
 });

@@ -1,0 +1,218 @@
+/**
+ * A loopback stand-in for the SQS queues of the event buffer, so the real SDK client can be
+ * exercised in tests and local runs. It speaks what @aws-sdk/client-sqs 3.x sends: the AWS JSON 1.0
+ * protocol (POST, `X-Amz-Target: AmazonSQS.<Operation>`, application/x-amz-json-1.0), for
+ * SendMessage and SendMessageBatch, and answers with the MD5 digests the client verifies.
+ *
+ * The consuming side (what a Lambda event source mapping does) is emulated with `poll` and
+ * `complete`: a batch as the Lambda SQS event, then the partial batch response applied with the
+ * queue's redrive policy (records listed as failures stay, and move to the dead-letter list after
+ * maxReceiveCount receives). Faults can be injected to exercise the caller's error path.
+ */
+import { createHash, randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+const TARGET_PREFIX = "AmazonSQS.";
+const JSON_10 = "application/x-amz-json-1.0";
+const ACCOUNT_ID = "000000000000";
+
+export interface EmulatedMessage {
+  messageId: string;
+  body: string;
+  receiveCount: number;
+}
+
+/** An SQS event as Lambda's event source mapping delivers it. */
+export interface SqsLambdaEvent {
+  Records: Array<{
+    messageId: string;
+    receiptHandle: string;
+    body: string;
+    attributes: { ApproximateReceiveCount: string; SentTimestamp: string };
+    messageAttributes: Record<string, never>;
+    md5OfBody: string;
+    eventSource: "aws:sqs";
+    eventSourceARN: string;
+    awsRegion: string;
+  }>;
+}
+
+export interface SqsEmulator {
+  /** http://127.0.0.1:<port> */
+  endpoint: string;
+  region: string;
+  /** The URL of a queue (created on first use): http://127.0.0.1:<port>/<account>/<name>. */
+  queueUrl(name: string): string;
+  /** Messages in the queue, in arrival order. */
+  messages(name: string): EmulatedMessage[];
+  /** Messages moved to the queue's dead-letter list by the redrive policy. */
+  deadLetters(name: string): EmulatedMessage[];
+  /** Send requests received (SendMessage and SendMessageBatch), faults included. */
+  readonly requests: number;
+  /** Answers the next `times` requests with this status (500: InternalError, 503: ServiceUnavailable). */
+  inject(fault: { status: 500 | 503; times: number }): void;
+  /** Up to `max` messages as a Lambda SQS event; each receive counts toward maxReceiveCount. */
+  poll(name: string, max?: number): SqsLambdaEvent;
+  /** Applies a partial batch response: deletes what succeeded, moves exhausted failures to the DLQ. */
+  complete(name: string, event: SqsLambdaEvent, response: { batchItemFailures: Array<{ itemIdentifier: string }> }): void;
+  reset(): void;
+  close(): Promise<void>;
+}
+
+export async function startSqsEmulator(options: { region?: string; maxReceiveCount?: number } = {}): Promise<SqsEmulator> {
+  const region = options.region ?? "us-east-1";
+  const maxReceiveCount = options.maxReceiveCount ?? 5;
+  const queues = new Map<string, { messages: EmulatedMessage[]; dead: EmulatedMessage[] }>();
+  const faults: Array<{ status: 500 | 503; remaining: number }> = [];
+  let requests = 0;
+  let base = "";
+
+  const queue = (name: string) => {
+    let q = queues.get(name);
+    if (!q) queues.set(name, (q = { messages: [], dead: [] }));
+    return q;
+  };
+  const queueOf = (url: unknown) => {
+    if (typeof url !== "string" || !url.startsWith(`${base}/${ACCOUNT_ID}/`)) return undefined;
+    return queues.get(url.slice(`${base}/${ACCOUNT_ID}/`.length));
+  };
+  const enqueue = (name: ReturnType<typeof queue>, body: string) => {
+    const m: EmulatedMessage = { messageId: randomUUID(), body, receiveCount: 0 };
+    name.messages.push(m);
+    return { MessageId: m.messageId, MD5OfMessageBody: md5(body) };
+  };
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const text = await readBody(req);
+    const target = String(req.headers["x-amz-target"] ?? "");
+    if (req.method !== "POST" || !target.startsWith(TARGET_PREFIX)) return sendError(res, 400, "UnknownOperationException", "not an AWS JSON 1.0 SQS request");
+    if (!/^AWS4-HMAC-SHA256 Credential=[^/]+\/\d{8}\/[a-z0-9-]+\/sqs\/aws4_request/.test(String(req.headers.authorization ?? ""))) {
+      return sendError(res, 403, "InvalidClientTokenId", "the request is not signed for sqs");
+    }
+    requests++;
+    const fault = faults.find((f) => f.remaining > 0);
+    if (fault) {
+      fault.remaining--;
+      return sendError(res, fault.status, fault.status === 503 ? "ServiceUnavailable" : "InternalError", "injected fault");
+    }
+    let input: { QueueUrl?: unknown; MessageBody?: unknown; Entries?: unknown };
+    try {
+      input = JSON.parse(text || "{}");
+    } catch {
+      return sendError(res, 400, "InvalidParameterValue", "request body is not JSON");
+    }
+    const q = queueOf(input.QueueUrl);
+    if (!q) return sendError(res, 400, "QueueDoesNotExist", "The specified queue does not exist.");
+    const operation = target.slice(TARGET_PREFIX.length);
+    if (operation === "SendMessage") {
+      if (typeof input.MessageBody !== "string" || input.MessageBody === "") return sendError(res, 400, "InvalidParameterValue", "MessageBody is required");
+      return sendJson(res, 200, enqueue(q, input.MessageBody));
+    }
+    if (operation === "SendMessageBatch") {
+      const entries = input.Entries;
+      if (!Array.isArray(entries) || entries.length < 1 || entries.length > 10) return sendError(res, 400, "InvalidParameterValue", "1 to 10 entries");
+      const Successful = [];
+      const Failed = [];
+      for (const e of entries as Array<{ Id?: unknown; MessageBody?: unknown }>) {
+        if (typeof e.MessageBody !== "string" || e.MessageBody === "") Failed.push({ Id: e.Id, Code: "InvalidParameterValue", SenderFault: true, Message: "MessageBody is required" });
+        else Successful.push({ Id: e.Id, ...enqueue(q, e.MessageBody) });
+      }
+      return sendJson(res, 200, { Successful, Failed });
+    }
+    return sendError(res, 400, "UnsupportedOperation", `${operation} is not emulated`);
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch(() => sendError(res, 500, "InternalError", "emulator failure"));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve());
+  });
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    endpoint: base,
+    region,
+    queueUrl(name) {
+      queue(name);
+      return `${base}/${ACCOUNT_ID}/${name}`;
+    },
+    messages: (name) => queue(name).messages,
+    deadLetters: (name) => queue(name).dead,
+    get requests() {
+      return requests;
+    },
+    inject(f) {
+      if (!Number.isInteger(f.times) || f.times < 1) throw new Error("inject: times must be a positive integer");
+      faults.push({ status: f.status, remaining: f.times });
+    },
+    poll(name, max = 10) {
+      const batch = queue(name).messages.slice(0, max);
+      return {
+        Records: batch.map((m) => {
+          m.receiveCount++;
+          return {
+            messageId: m.messageId,
+            receiptHandle: randomUUID(),
+            body: m.body,
+            attributes: { ApproximateReceiveCount: String(m.receiveCount), SentTimestamp: String(Date.now()) },
+            messageAttributes: {},
+            md5OfBody: md5(m.body),
+            eventSource: "aws:sqs" as const,
+            eventSourceARN: `arn:aws:sqs:${region}:${ACCOUNT_ID}:${name}`,
+            awsRegion: region,
+          };
+        }),
+      };
+    },
+    complete(name, event, response) {
+      const q = queue(name);
+      const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
+      const polled = new Set(event.Records.map((r) => r.messageId));
+      q.messages = q.messages.filter((m) => {
+        if (!polled.has(m.messageId)) return true;
+        if (!failed.has(m.messageId)) return false;
+        if (m.receiveCount < maxReceiveCount) return true;
+        q.dead.push(m);
+        return false;
+      });
+    },
+    reset() {
+      queues.clear();
+      faults.length = 0;
+      requests = 0;
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function md5(text: string): string {
+  return createHash("md5").update(text, "utf8").digest("hex");
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": JSON_10, "content-length": Buffer.byteLength(text), "x-amzn-requestid": randomUUID() });
+  res.end(text);
+}
+
+/** Errors as SQS's JSON protocol sends them; the query-error header is what query-compatible clients read. */
+function sendError(res: ServerResponse, status: number, code: string, message: string): void {
+  res.setHeader("x-amzn-query-error", `AWS.SimpleQueueService.${code};${status >= 500 ? "Receiver" : "Sender"}`);
+  sendJson(res, status, { __type: `com.amazonaws.sqs#${code}`, message });
+}
