@@ -4,7 +4,9 @@
  * webhook) and answers it.
  * It never throws: every failure becomes a proper ACK, event or HTTP answer.
  */
+import { randomUUID } from "node:crypto";
 import type { CompiledBundle } from "../mapping/compiled.ts";
+import { keys, TTL } from "../operations/keys.ts";
 import { ack, type ConnectorRequest, type ConnectorResponse, type DiscoverDevicesPayload, type SendCommandPayload } from "../mi/protocol.ts";
 import type { EventSink, SendConnectorEventInput } from "../mi/send-connector-event.ts";
 import { InvalidEventError } from "../mi/event-errors.ts";
@@ -126,9 +128,35 @@ export class Engine {
   }
 
   private async handOff(request: ConnectorRequest, progress?: DiscoveryProgress): Promise<void> {
-    const job = createDeferredJob({ operation: request.payload.operationName, payload: { request, progress } });
+    const job = createDeferredJob({ operation: request.payload.operationName, payload: await this.jobPayload({ request, progress }) });
     await this.deps.dispatcher!.dispatch(job);
     this.deps.logger.info("work handed off", { operation: job.operation, jobId: job.jobId });
+  }
+
+  /**
+   * The work of a job carries the MI request, credentials included. With a durable store it is
+   * kept there (encrypted at rest, with a TTL, deleted when the job ends) and the job carries only
+   * a reference, so neither the asynchronous invocation nor a dead-letter copy of it holds a token.
+   * An in-memory store is per container, so there the work has to travel with the job.
+   */
+  private async jobPayload(work: JobWork): Promise<JobWork | { ref: string }> {
+    if (!this.deps.store.durable) return work;
+    const ref = randomUUID();
+    await this.deps.store.put(keys.job(ref), work, TTL.job);
+    return { ref };
+  }
+
+  private async jobWork(job: DeferredJob): Promise<JobWork> {
+    const payload = job.payload as JobWork | { ref: string };
+    if (!("ref" in payload)) return payload;
+    const work = await this.deps.store.get<JobWork>(keys.job(payload.ref));
+    if (!work) throw new JobStateMissing();
+    return work;
+  }
+
+  private async forgetJobWork(job: DeferredJob): Promise<void> {
+    const payload = job.payload as { ref?: unknown } | undefined;
+    if (payload && typeof payload.ref === "string") await this.deps.store.delete(keys.job(payload.ref));
   }
 
   /** Builds the per-invocation environment: credentials, secrets to mask, call runner. */
@@ -173,6 +201,7 @@ export class Engine {
     if (wait > 0) await new Promise((r) => setTimeout(r, Math.min(wait, Math.max(0, deadline.remainingMs() - 1000))));
     try {
       await this.executeJob(job, deadline, logger);
+      await this.forgetJobWork(job);
       return { jobId: job.jobId, status: "done" };
     } catch (err) {
       const retry = nextAttempt(job, Date.now());
@@ -183,6 +212,7 @@ export class Engine {
       }
       logger.error("deferred job failed for good", { error: err });
       await this.reportJobFailure(job, err, deadline, logger);
+      await this.forgetJobWork(job);
       return { jobId: job.jobId, status: "failed" };
     }
   }
@@ -192,7 +222,7 @@ export class Engine {
       await this.deps.sink.send(job.payload as SendConnectorEventInput);
       return;
     }
-    const { request, progress } = job.payload as { request: ConnectorRequest; progress?: DiscoveryProgress };
+    const { request, progress } = await this.jobWork(job);
     const env = await this.environment(request, deadline, logger);
     if (request.payload.operationName === "AWS.DiscoverDevices") {
       await runDiscovery(env, progress, this.deps.dispatcher ? (p) => this.handOff(request, p) : undefined);
@@ -209,7 +239,12 @@ export class Engine {
       logger.error("event could not be delivered to managed integrations", { eventOperation: (job.payload as SendConnectorEventInput).Operation });
       return;
     }
-    const { request } = job.payload as { request: ConnectorRequest };
+    if (err instanceof JobStateMissing) {
+      // Without the request there is nothing to report to: the loss is logged, by job id only.
+      logger.error("deferred job lost: its work expired from the state store");
+      return;
+    }
+    const { request } = await this.jobWork(job);
     const env = await this.environment(request, deadline, logger);
     const status = errorToStatus(err, this.deps.bundle);
     if (request.payload.operationName === "AWS.DiscoverDevices") {
@@ -220,12 +255,25 @@ export class Engine {
   }
 }
 
+interface JobWork {
+  request: ConnectorRequest;
+  progress?: DiscoveryProgress;
+}
+
+/** The work a job refers to is gone from the store (expired): a retry cannot bring it back. */
+class JobStateMissing extends Error {
+  constructor() {
+    super("the work of this deferred job is no longer in the state store");
+    this.name = "JobStateMissing";
+  }
+}
+
 /** Job kind for an event MI did not accept in time (throttling, outage): delivered later. */
 export const EVENT_JOB = "SendConnectorEvent";
 
 /** A job is retried unless its failure is one a retry cannot fix. */
 function isRetryable(err: unknown): boolean {
-  if (err instanceof InvalidEventError) return false;
+  if (err instanceof InvalidEventError || err instanceof JobStateMissing) return false;
   if (err instanceof VendorError) return isTransient(err);
   return true;
 }

@@ -11,6 +11,7 @@ export const keys = {
   deactivated: (userId: string) => `deactivated:${h(userId)}`,
   trace: (connectorId: string, traceId: string) => `trace:${connectorId}:${traceId}`,
   discovery: (connectorId: string, discoveryId: string) => `discovery:${connectorId}:${discoveryId}`,
+  job: (ref: string) => `job:${ref}`,
   profileOf: (connectorId: string, deviceId: string) => `profile:${connectorId}:${h(deviceId)}`,
   webhookEvent: (eventId: string) => `webhook:event:${h(eventId)}`,
   attributeOrder: (deviceId: string, endpointId: string, clusterId: string, attributeId: string) =>
@@ -30,5 +31,7 @@ export const TTL = {
   webhookEvent: 7 * 24 * 3600,
   /** A device's profile (its kind) is stable; a day bounds the effect of a replaced device. */
   profileOf: 24 * 3600,
+  /** A deferred job runs within minutes; its retries within an hour. */
+  job: 24 * 3600,
   lastValue: 30 * 24 * 3600,
 };

@@ -50,6 +50,7 @@ interface StateItem {
  * `expiresAt` has passed as absent.
  */
 export class DynamoDbStateStore implements StateStore {
+  readonly durable = true;
   readonly tableName: string;
   private readonly client: DynamoDBClient;
   private readonly doc: DynamoDBDocumentClient;

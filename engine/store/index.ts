@@ -25,6 +25,7 @@ function lazyStore(create: () => Promise<StateStore>): StateStore {
   let store: Promise<StateStore> | undefined;
   const get = () => (store ??= create());
   return {
+    durable: true,
     putIfAbsent: async (key, value, ttl) => (await get()).putIfAbsent(key, value, ttl),
     get: async <T>(key: string) => (await get()).get<T>(key),
     put: async (key, value, ttl) => (await get()).put(key, value, ttl),

@@ -5,6 +5,11 @@
  */
 export interface StateStore {
   /**
+   * True when the state outlives the container and is shared by every container of the function
+   * (DynamoDB); false or absent for per-container memory.
+   */
+  readonly durable?: boolean;
+  /**
    * Atomically records `key` if it is absent (or expired). Returns true when this call created it,
    * false when it already existed: the building block of idempotency (traceId, deviceDiscoveryId,
    * webhook event ids).
