@@ -10,7 +10,8 @@ import { capabilityReport, matchProfile } from "../runtime/device-model.ts";
 import type { VendorResponse } from "../vendor/types.ts";
 import { nextLink } from "../vendor/url.ts";
 import { baseContext, type OperationEnv } from "./environment.ts";
-import { keys, TTL } from "./keys.ts";
+import { keys } from "./keys.ts";
+import { once } from "./idempotency.ts";
 import { errorToStatus, isTransient, safeMessage } from "./errors.ts";
 
 /** The documented "3xx while more pages follow"; the exact code is ours (c2c-protocol.md §4). */
@@ -39,11 +40,16 @@ export async function discoverDevices(
   options: { handOff?: (progress: DiscoveryProgress) => Promise<void> } = {},
 ): Promise<ConnectorResponse> {
   const p = env.request.payload as DiscoverDevicesPayload;
-  const fresh = await env.store.putIfAbsent(keys.discovery(p.connectorId, p.deviceDiscoveryId), { at: Date.now() }, TTL.idempotency);
-  if (!fresh) {
-    env.logger.info("duplicate discovery request ignored", { deviceDiscoveryId: p.deviceDiscoveryId });
-    return ack(200, `Discovery job ${p.deviceDiscoveryId} is already in progress`);
-  }
+  return once(env, keys.discovery(p.connectorId, p.deviceDiscoveryId), `Discovery job ${p.deviceDiscoveryId} is already in progress`, () =>
+    startDiscovery(env, options),
+  );
+}
+
+async function startDiscovery(
+  env: OperationEnv,
+  options: { handOff?: (progress: DiscoveryProgress) => Promise<void> },
+): Promise<ConnectorResponse> {
+  const p = env.request.payload as DiscoverDevicesPayload;
   try {
     await runDiscovery(env, undefined, options.handOff);
   } catch (err) {

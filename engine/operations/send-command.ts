@@ -14,6 +14,7 @@ import { VendorError } from "../vendor/types.ts";
 import { baseContext, type OperationEnv } from "./environment.ts";
 import { errorToStatus, isTransient, safeMessage } from "./errors.ts";
 import { keys, TTL } from "./keys.ts";
+import { once } from "./idempotency.ts";
 import { resolveUserId } from "./user-identity.ts";
 
 interface CommandOutcome {
@@ -53,13 +54,18 @@ class CommandFailure extends Error {
 
 export async function sendCommand(env: OperationEnv, opts: SendCommandOptions = {}): Promise<ConnectorResponse> {
   const p = env.request.payload as SendCommandPayload;
-  if (!opts.skipDedupe) {
-    const fresh = await env.store.putIfAbsent(keys.trace(p.connectorId, p.traceId), { at: Date.now() }, TTL.idempotency);
-    if (!fresh) {
-      env.logger.info("duplicate command ignored", { traceId: p.traceId });
-      return ack(200, `Command with trace id ${p.traceId} was already received`);
-    }
-  }
+  if (opts.skipDedupe) return executeCommand(env, opts);
+  return once(
+    env,
+    keys.trace(p.connectorId, p.traceId),
+    `Command with trace id ${p.traceId} was already received`,
+    () => executeCommand(env, opts),
+    (err) => err instanceof HandOffCommand,
+  );
+}
+
+async function executeCommand(env: OperationEnv, opts: SendCommandOptions): Promise<ConnectorResponse> {
+  const p = env.request.payload as SendCommandPayload;
   const ctx = baseContext(env);
   ctx.deviceId = p.connectorDeviceId;
 

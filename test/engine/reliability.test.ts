@@ -19,6 +19,8 @@ import { DynamoDbStateStore, createStateTable } from "../../engine/store/dynamod
 import type { StateStore } from "../../engine/store/store.ts";
 import { startDynalite, type LocalDynamo } from "../../engine/local/dynalite.ts";
 import { RedactingLogger, memorySink, type LogRecord } from "../../engine/log/json-logger.ts";
+import { keys } from "../../engine/operations/keys.ts";
+import { ABANDONED_AFTER_MS } from "../../engine/operations/idempotency.ts";
 
 const lights = JSON.parse(readFileSync("mappings/lifx/tests/data/lights.json", "utf8"));
 const colorLight = [lights[0]];
@@ -175,6 +177,25 @@ describe.each([
     await new Promise((r) => setTimeout(r, 100));
     expect(harness.vendor.received).toHaveLength(1);
     expect(harness.mi.events).toHaveLength(1);
+  });
+
+  it("a retry takes over an attempt that died mid-way (a claim left 'started'), but not a live one", async () => {
+    const store = await makeStore();
+    const key = keys.trace("lifx-connector", "trace-abandoned-1");
+    await store.put(key, { state: "started", at: Date.now() - 5_000 }, 3600);
+    script([]);
+    const live = (await engineWith(store).handle(command("trace-abandoned-1"), lambdaContext)) as any;
+    expect(live.payload.responseMessage).toMatch(/already received/);
+    expect(harness.vendor.received).toHaveLength(0);
+
+    await store.put(key, { state: "started", at: Date.now() - ABANDONED_AFTER_MS - 1_000 }, 3600);
+    script([getDevice(), putOn(), listAll()]);
+    const taken = (await engineWith(store).handle(command("trace-abandoned-1"), lambdaContext)) as any;
+    expect(taken.header.responseCode).toBe(200);
+    expect(taken.payload.responseMessage).not.toMatch(/already received/);
+    await harness.mi.waitForEvents(1, 3000);
+    expect(harness.mi.events[0].body).toMatchObject({ TraceId: "trace-abandoned-1", StatusCode: 200 });
+    expect(await store.get(key)).toMatchObject({ state: "done" });
   });
 
   it("no event of a deactivated user is sent; it is counted", async () => {
