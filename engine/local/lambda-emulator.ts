@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { listenOnLoopback, readTextBody } from "./loopback.ts";
 
 /**
  * A loopback stand-in for the function service's Invoke API (REST JSON,
@@ -37,7 +37,7 @@ export async function startLambdaEmulator(options: LambdaEmulatorOptions = {}): 
   const known = options.functions ? new Set(options.functions) : undefined;
 
   const server = createServer((req, res) => {
-    readBody(req)
+    readTextBody(req)
       .then((body) => {
         const url = new URL(req.url ?? "/", "http://local");
         const match = ROUTE.exec(url.pathname);
@@ -73,19 +73,11 @@ export async function startLambdaEmulator(options: LambdaEmulatorOptions = {}): 
       .catch(() => sendError(res, 500, "ServiceException", "emulator failure"));
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
+  const listening = await listenOnLoopback(server);
+    return {
+    endpoint: listening.endpoint,
     invocations,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
+    close: listening.close,
   };
 }
 
@@ -103,14 +95,6 @@ function parsePayload(body: string): unknown {
   }
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
-}
 
 function sendError(res: ServerResponse, status: number, type: string, message: string): void {
   const text = JSON.stringify({ Type: "User", message });

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { listenOnLoopback, readTextBody } from "./loopback.ts";
 
 /**
  * A loopback stand-in for the secrets service's GetSecretValue (JSON 1.1 protocol), so the real
@@ -35,7 +35,7 @@ export async function startSecretsManagerEmulator(options: {
   let calls = 0;
 
   const server = createServer((req, res) => {
-    readBody(req)
+    readTextBody(req)
       .then((body) => {
         const target = req.headers["x-amz-target"];
         if (req.method !== "POST" || target !== TARGET) {
@@ -71,21 +71,13 @@ export async function startSecretsManagerEmulator(options: {
       .catch(() => sendError(res, 500, "InternalServiceError", "emulator failure"));
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
+  const listening = await listenOnLoopback(server);
+    return {
+    endpoint: listening.endpoint,
     get calls() {
       return calls;
     },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
+    close: listening.close,
   };
 }
 
@@ -96,14 +88,6 @@ function findSecret(secrets: EmulatedSecret[], secretId: string, versionId: unkn
   return matches[matches.length - 1];
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
-}
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);

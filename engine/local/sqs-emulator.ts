@@ -11,7 +11,7 @@
  */
 import { createHash, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { listenOnLoopback, readTextBody } from "./loopback.ts";
 
 const TARGET_PREFIX = "AmazonSQS.";
 const JSON_10 = "application/x-amz-json-1.0";
@@ -84,7 +84,7 @@ export async function startSqsEmulator(options: { region?: string; maxReceiveCou
   };
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const text = await readBody(req);
+    const text = await readTextBody(req);
     const target = String(req.headers["x-amz-target"] ?? "");
     if (req.method !== "POST" || !target.startsWith(TARGET_PREFIX)) return sendError(res, 400, "UnknownOperationException", "not an AWS JSON 1.0 SQS request");
     if (!/^AWS4-HMAC-SHA256 Credential=[^/]+\/\d{8}\/[a-z0-9-]+\/sqs\/aws4_request/.test(String(req.headers.authorization ?? ""))) {
@@ -126,11 +126,8 @@ export async function startSqsEmulator(options: { region?: string; maxReceiveCou
   const server = createServer((req, res) => {
     handle(req, res).catch(() => sendError(res, 500, "InternalError", "emulator failure"));
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const listening = await listenOnLoopback(server);
+  base = listening.endpoint;
 
   return {
     endpoint: base,
@@ -184,11 +181,7 @@ export async function startSqsEmulator(options: { region?: string; maxReceiveCou
       faults.length = 0;
       requests = 0;
     },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
+    close: listening.close,
   };
 }
 
@@ -196,14 +189,6 @@ function md5(text: string): string {
   return createHash("md5").update(text, "utf8").digest("hex");
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
-}
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
