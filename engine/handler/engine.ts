@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import type { CompiledBundle } from "../mapping/compiled.ts";
 import { keys, TTL } from "../operations/keys.ts";
-import { ack, type ConnectorRequest, type ConnectorResponse, type DiscoverDevicesPayload, type SendCommandPayload } from "../mi/protocol.ts";
+import { ack, type ConnectorRequest, type ConnectorResponse, type SendCommandPayload } from "../mi/protocol.ts";
 import type { EventSink, SendConnectorEventInput } from "../mi/send-connector-event.ts";
 import { InvalidEventError } from "../mi/event-errors.ts";
 import type { StateStore } from "../store/store.ts";
@@ -282,4 +282,3 @@ function isMiRequestShaped(event: unknown): boolean {
   return !!event && typeof event === "object" && ("payload" in event || "header" in event) && !("requestContext" in event) && !("httpMethod" in event);
 }
 
-export type { DiscoverDevicesPayload };

@@ -42,16 +42,6 @@ function compiled(expr: Expr): Compiled {
   return c;
 }
 
-/** Compiles every expression up front (warm-up after a cold start, and a check in tests). */
-export function precompile(exprs: Iterable<Expr>): number {
-  let n = 0;
-  for (const e of exprs) {
-    compiled(e);
-    n++;
-  }
-  return n;
-}
-
 export class Evaluator {
   constructor(private readonly tracer?: ExpressionTracer) {}
 

@@ -179,8 +179,7 @@ function call(n: Node): Compiled {
     const values = args.map((a) => a(s));
     // Only numbers go straight in: JSONata's signature checks and coercions decide the rest.
     if (!values.every((v) => v === undefined || typeof v === "number")) throw BAIL;
-    // JSONata does not call a function whose single argument is undefined... it does, with
-    // undefined: our functions return undefined for it, the same either way.
+    // An undefined argument reaches the function as undefined in JSONata too: same result.
     return f.fn(...values);
   };
 }
