@@ -33,6 +33,8 @@ export const FORBIDDEN_INPUTS = [
   { pattern: /node_modules\/ajv\/(lib|dist)\/compile\//, why: "ajv schema compiler (use engine/generated/validators.js)" },
   { pattern: /node_modules\/ajv\/(lib|dist)\/(core|ajv)\.[jt]s$/, why: "ajv core (use engine/generated/validators.js)" },
   { pattern: /node_modules\/json-schema-to-typescript\//, why: "type generator" },
+  // The compiled bundle carries the Matter types of the elements it maps; the full model stays out.
+  { pattern: /engine\/matter\/data\/|node_modules\/@matter\//, why: "the full Matter model (the compiled bundle carries what the bundle maps)" },
 ];
 
 function parseArgs(argv) {

@@ -1,5 +1,6 @@
 /**
- * Typed view of engine/matter/data/matter-clusters.json (see its "legend").
+ * Typed view of engine/matter/data/matter-clusters.json (see its "legend"), which
+ * scripts/generate-matter-data.ts writes from @matter/model.
  *
  * Every element carries its numeric `id` (compare with this) and `hexId`, the id as written in
  * the JSON (or, for fields, which the JSON stores as plain integers, formatted as "0x0000").
@@ -92,8 +93,9 @@ export interface FeatureDef {
 export interface DatatypeDef {
   kind: string;
   base?: string;
-  values?: { value: number; name: string }[];
-  bits?: { name: string; bit: number }[];
+  values?: { value: number; name: string; conformance?: string }[];
+  /** Bit position; multi-bit fields ("1 to 2") also carry their width. */
+  bits?: { name: string; bit: number; width?: number }[];
   fields?: { id: number; name: string; type: string; conformance: string; [extra: string]: unknown }[];
   constraint?: string;
   unit?: string;
@@ -121,6 +123,8 @@ export interface ClusterDef {
   /** Datatypes by name; includes those inherited through `datatypesFrom`. */
   datatypes: Record<string, DatatypeDef>;
   datatypesFrom?: string;
+  /** Base cluster of a derived cluster (e.g. ConcentrationMeasurement); its members are included here. */
+  derivedFrom?: string;
 }
 
 /** One parsed entry of a device type's per-cluster `elementRequirements`. */
