@@ -6,15 +6,14 @@
  * The operation is @idempotent, so throttling, server errors and network failures are retried with
  * exponential backoff and full jitter.
  */
-import { Hash } from "@smithy/hash-node";
-import { HttpRequest } from "@smithy/protocol-http";
-import { SignatureV4 } from "@smithy/signature-v4";
 import { silentLogger } from "../log/json-logger.ts";
 import type { Logger } from "../log/logger.ts";
 import { connectorEventPath, endpointOptionsFromEnv, resolveEventEndpoint, type ResolvedEndpoint } from "./endpoint.ts";
 import { SendConnectorEventError } from "./event-errors.ts";
 import { normalizeEvent } from "./event-normalize.ts";
 import { eventBody, type EventSink, type SendConnectorEventInput, type SendConnectorEventOutput } from "./send-connector-event.ts";
+import { SigV4Signer } from "./sigv4.ts";
+import { defaultTransport, fetchTransport, type HttpAnswer, type HttpTransport } from "../transport/http-transport.ts";
 
 export const SIGNING_NAME = "iotmanagedintegrations";
 const OPERATION = "SendConnectorEvent";
@@ -35,7 +34,7 @@ export interface SendConnectorEventClientOptions {
   endpoint?: string;
   /** Default: AWS_USE_FIPS_ENDPOINT=true. */
   useFips?: boolean;
-  /** Default: the Node provider chain, `defaultProvider()` of @aws-sdk/credential-provider-node (env vars as in Lambda, shared profile, container and instance roles). */
+  /** Default: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN when set (as in Lambda), else the Node provider chain, `defaultProvider()` of @aws-sdk/credential-provider-node (shared profile, container and instance roles). */
   credentials?: CredentialsProvider;
   /** Requests per event including the first. Default 4. */
   maxAttempts?: number;
@@ -43,6 +42,9 @@ export interface SendConnectorEventClientOptions {
   baseDelayMs?: number;
   /** Backoff cap. Default 20 s. */
   maxDelayMs?: number;
+  /** Default: the keep-alive node:http(s) transport (engine/transport). */
+  transport?: HttpTransport;
+  /** Send through this fetch instead (tests that tamper with requests); ignored when `transport` is set. */
   fetch?: typeof fetch;
   logger?: Logger;
   /** Uniform [0, 1), for jitter. */
@@ -63,11 +65,12 @@ const RETRYABLE_NAMES = new Set(["ThrottlingException", "Throttling", "TooManyRe
 
 export class SendConnectorEventClient implements EventSink {
   private readonly endpoint: ResolvedEndpoint;
-  private readonly signer: SignatureV4;
+  private readonly signer: SigV4Signer;
+  private readonly credentials: CredentialsProvider;
   private readonly maxAttempts: number;
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
-  private readonly fetchFn: typeof fetch;
+  private readonly transport: HttpTransport;
   private readonly logger: Logger;
   private readonly random: () => number;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -75,17 +78,12 @@ export class SendConnectorEventClient implements EventSink {
   /** Throws EndpointConfigError for a missing region or FIPS combined with a custom endpoint. */
   constructor(options: SendConnectorEventClientOptions = {}) {
     this.endpoint = resolveEventEndpoint(endpointOptionsFromEnv(options));
-    this.signer = new SignatureV4({
-      service: SIGNING_NAME,
-      region: this.endpoint.signingRegion,
-      credentials: options.credentials ?? lazyDefaultProvider(),
-      // Node's native SHA-256 (OpenSSL), not a JavaScript one: signing hashes every body.
-      sha256: Hash.bind(null, "sha256"),
-    });
+    this.signer = new SigV4Signer(SIGNING_NAME, this.endpoint.signingRegion);
+    this.credentials = options.credentials ?? environmentFirstProvider();
     this.maxAttempts = Math.max(1, Math.floor(options.maxAttempts ?? 4));
     this.baseDelayMs = options.baseDelayMs ?? 100;
     this.maxDelayMs = options.maxDelayMs ?? 20_000;
-    this.fetchFn = options.fetch ?? globalThis.fetch;
+    this.transport = options.transport ?? (options.fetch ? fetchTransport(options.fetch) : defaultTransport());
     this.logger = options.logger ?? silentLogger;
     this.random = options.random ?? Math.random;
     this.sleep = options.sleep ?? abortableSleep;
@@ -125,7 +123,7 @@ export class SendConnectorEventClient implements EventSink {
           return output;
         }
         error = await errorFromResponse(response, { attempts: attempt, totalRetryDelayMs });
-        retryAfterMs = parseRetryAfter(response.headers.get("retry-after"));
+        retryAfterMs = parseRetryAfter(response.headers["retry-after"]);
       } catch (err) {
         if (signal?.aborted) throw err;
         if (err instanceof SendConnectorEventError) throw err;
@@ -155,26 +153,16 @@ export class SendConnectorEventClient implements EventSink {
   }
 
   /** Signs anew on each attempt: fresh x-amz-date, and credentials may have rotated. */
-  private async post(path: string, body: string, signal?: AbortSignal): Promise<Response> {
+  private async post(path: string, body: string, signal?: AbortSignal): Promise<HttpAnswer> {
     const url = this.endpoint.url;
-    const request = new HttpRequest({
-      method: "POST",
-      protocol: url.protocol,
-      hostname: url.hostname,
-      port: url.port ? Number(url.port) : undefined,
-      path,
-      headers: { "content-type": "application/json", host: url.host },
-      body,
-    });
-    const signed = await this.signer.sign(request);
-    // fetch derives Host from the URL (the same url.host that was signed); it may not be set by hand.
-    const { host: _host, ...headers } = signed.headers;
-    return this.fetchFn(`${url.origin}${path}`, { method: "POST", headers, body, signal });
+    const credentials = await this.credentials();
+    const headers = this.signer.sign({ method: "POST", host: url.host, path, headers: { "content-type": "application/json" }, body }, credentials);
+    return this.transport({ method: "POST", url: `${url.origin}${path}`, headers, body, signal });
   }
 }
 
-async function readOutput(response: Response, connectorId: string): Promise<SendConnectorEventOutput> {
-  const text = await response.text();
+async function readOutput(response: HttpAnswer, connectorId: string): Promise<SendConnectorEventOutput> {
+  const text = response.text;
   try {
     const parsed = JSON.parse(text) as { ConnectorId?: unknown };
     if (typeof parsed?.ConnectorId === "string") return { ConnectorId: parsed.ConnectorId };
@@ -186,10 +174,10 @@ async function readOutput(response: Response, connectorId: string): Promise<Send
 
 /** restJson1 error parsing: x-amzn-errortype header (before any ':'), else __type/code in the body, else the status. */
 export async function errorFromResponse(
-  response: Response,
+  response: HttpAnswer,
   metadata: { attempts: number; totalRetryDelayMs: number },
 ): Promise<SendConnectorEventError> {
-  const text = await response.text().catch(() => "");
+  const text = response.text;
   let body: Record<string, unknown> = {};
   try {
     const parsed = JSON.parse(text);
@@ -197,7 +185,7 @@ export async function errorFromResponse(
   } catch {
     /* not JSON */
   }
-  const fromHeader = response.headers.get("x-amzn-errortype");
+  const fromHeader = response.headers["x-amzn-errortype"];
   const fromBody = typeof body.__type === "string" ? body.__type : typeof body.code === "string" ? body.code : undefined;
   const raw = fromHeader ?? fromBody;
   const name = raw ? cleanErrorType(raw) : (STATUS_ERROR_NAMES[response.status] ?? `Http${response.status}Error`);
@@ -206,7 +194,7 @@ export async function errorFromResponse(
   return new SendConnectorEventError({
     name,
     message,
-    metadata: { httpStatusCode: response.status, requestId: response.headers.get("x-amzn-requestid") ?? undefined, ...metadata },
+    metadata: { httpStatusCode: response.status, requestId: response.headers["x-amzn-requestid"] ?? undefined, ...metadata },
     retryable: RETRYABLE_STATUSES.has(response.status) || RETRYABLE_NAMES.has(name),
   });
 }
@@ -217,7 +205,7 @@ function cleanErrorType(raw: string): string {
   return beforeColon.slice(beforeColon.lastIndexOf("#") + 1);
 }
 
-function parseRetryAfter(value: string | null): number | undefined {
+function parseRetryAfter(value: string | undefined): number | undefined {
   if (!value) return undefined;
   const seconds = Number(value);
   return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
@@ -239,13 +227,17 @@ function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /**
- * The Node credential chain (env vars as in Lambda, shared profile, container and instance roles),
- * loaded on the first signature rather than at import: it is a large part of the SDK.
+ * Credentials as Lambda provides them, from the environment, read on every signature (cheap, and a
+ * rotated value is picked up); only when they are absent the Node credential chain (shared profile,
+ * container and instance roles), loaded then and not at import: it is a large part of the SDK.
  */
-function lazyDefaultProvider(): CredentialsProvider {
-  let provider: Promise<CredentialsProvider> | undefined;
+export function environmentFirstProvider(env: NodeJS.ProcessEnv = process.env): CredentialsProvider {
+  let chain: Promise<CredentialsProvider> | undefined;
   return async () => {
-    provider ??= import("@aws-sdk/credential-provider-node").then((m) => m.defaultProvider() as CredentialsProvider);
-    return (await provider)();
+    const accessKeyId = env.AWS_ACCESS_KEY_ID;
+    const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
+    if (accessKeyId && secretAccessKey) return { accessKeyId, secretAccessKey, sessionToken: env.AWS_SESSION_TOKEN || undefined };
+    chain ??= import("@aws-sdk/credential-provider-node").then((m) => m.defaultProvider() as CredentialsProvider);
+    return (await chain)();
   };
 }

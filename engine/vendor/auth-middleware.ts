@@ -1,8 +1,7 @@
 /**
- * Credentials go onto the request in an openapi-fetch middleware that runs after every other
- * onRequest hook, so the logging hook (and anything else that looks at the request) never sees them.
+ * Credentials go onto the request last, after its URL has been recorded for logs and results, so
+ * nothing that looks at the request (logging, `VendorResponse.url`) ever sees them.
  */
-import type { Middleware } from "openapi-fetch";
 import { VendorError, type VendorAuth } from "./types.ts";
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -39,45 +38,29 @@ export function checkAuth(auth: VendorAuth): void {
   }
 }
 
-/** The middleware that adds `auth` to the outgoing request; undefined for kind "none". */
-export function authMiddleware(auth: VendorAuth): Middleware | undefined {
+/** The outgoing request: absolute URL and lower-case header names. */
+export interface OutgoingRequest {
+  url: string;
+  headers: Record<string, string>;
+}
+
+/** A copy of `request` carrying `auth` (checked by checkAuth): a header, Basic, or a query parameter. */
+export function applyAuth(auth: VendorAuth, request: OutgoingRequest): OutgoingRequest {
   switch (auth.kind) {
     case "none":
-      return undefined;
+      return request;
     case "header":
-      return {
-        onRequest({ request }) {
-          request.headers.set(auth.name, auth.value);
-          return request;
-        },
-      };
+      return { url: request.url, headers: { ...request.headers, [auth.name.toLowerCase()]: auth.value } };
     case "basic": {
       const encoded = Buffer.from(`${auth.username}:${auth.password}`, "utf8").toString("base64");
-      return {
-        onRequest({ request }) {
-          request.headers.set("Authorization", `Basic ${encoded}`);
-          return request;
-        },
-      };
+      return { url: request.url, headers: { ...request.headers, authorization: `Basic ${encoded}` } };
     }
-    case "query":
-      return {
-        async onRequest({ request }) {
-          const url = new URL(request.url);
-          // Appended as text: searchParams.set would re-encode the other parameters form-style.
-          const pair = `${encodeURIComponent(auth.name)}=${encodeURIComponent(auth.value)}`;
-          url.search = url.search ? `${url.search}&${pair}` : `?${pair}`;
-          // A Request's URL is read-only: rebuild it. The body is buffered because re-using the
-          // original stream would need `duplex: "half"` and a one-shot stream.
-          const body = request.body ? await request.arrayBuffer() : undefined;
-          return new Request(url, {
-            method: request.method,
-            headers: request.headers,
-            body,
-            signal: request.signal,
-            redirect: request.redirect,
-          });
-        },
-      };
+    case "query": {
+      // Appended as text: URLSearchParams would re-encode the other parameters form-style.
+      const pair = `${encodeURIComponent(auth.name)}=${encodeURIComponent(auth.value)}`;
+      const hash = request.url.indexOf("#");
+      const base = hash >= 0 ? request.url.slice(0, hash) : request.url;
+      return { url: base.includes("?") ? `${base}&${pair}` : `${base}?${pair}`, headers: request.headers };
+    }
   }
 }

@@ -1,14 +1,15 @@
 /**
- * Sends the vendor REST calls a mapping declares, through openapi-fetch: URL and body building by
- * its serializers, credentials and per-attempt logging by its middleware. This module adds what
- * openapi-fetch leaves to its caller: retries with backoff inside the invocation's time budget,
- * error classification and pagination.
+ * Sends the vendor REST calls a mapping declares: URLs built by openapi-fetch's serializers, sent
+ * on the keep-alive node:http(s) transport (engine/transport; not fetch, see there why), with
+ * credentials applied last so nothing that looks at the request sees them. This module adds
+ * retries with backoff inside the invocation's time budget, error classification and pagination.
  */
-import createClient, { createQuerySerializer, type Middleware, type PathSerializer, type QuerySerializer } from "openapi-fetch";
+import { createFinalURL, createQuerySerializer, type PathSerializer, type QuerySerializer } from "openapi-fetch";
 import type { Logger } from "../log/logger.ts";
 import { silentLogger } from "../log/json-logger.ts";
 import type { Deadline } from "../runtime/deadline.ts";
-import { authMiddleware, checkAuth } from "./auth-middleware.ts";
+import { applyAuth, checkAuth } from "./auth-middleware.ts";
+import { defaultTransport, fetchTransport, validHeader, type HttpAnswer, type HttpTransport } from "../transport/http-transport.ts";
 import { parseResponseBody } from "./body.ts";
 import { backoffDelayMs, normalizeRetryPolicy, parseRetryAfterMs } from "./retry.ts";
 import {
@@ -24,21 +25,15 @@ import { fillPathTemplate, joinPath, nextLink, parseBaseUrl, tryUrl, withOrigin 
 
 export interface VendorClientOptions {
   retry: RetryPolicy;
+  /** Default: the keep-alive node:http(s) transport shared by the container. */
+  transport?: HttpTransport;
+  /** Send through this fetch instead (tests); ignored when `transport` is set. */
   fetch?: typeof fetch;
   logger?: Logger;
   /** Replaces scheme+host+port of every URL: points a bundle at the loopback vendor simulator. */
   originOverride?: string;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
-}
-
-/** openapi-fetch's client without an OpenAPI schema: the mapping, not a schema, shapes each call. */
-interface UntypedClient {
-  request(
-    method: string,
-    url: string,
-    init: Record<string, unknown>,
-  ): Promise<{ data?: unknown; error?: unknown; response: Response }>;
 }
 
 /** Where one attempt goes: a template filled by openapi-fetch's path and query serializers. */
@@ -54,9 +49,11 @@ interface Target {
 const METHODS = new Set(["GET", "POST", "PUT", "PATCH", "DELETE"]);
 const repeatKeyQuery = createQuerySerializer({ array: { style: "form", explode: true } });
 const formSerializer = (body: Record<string, string>) => new URLSearchParams(body).toString();
+const JSON_TYPE = { "content-type": "application/json" };
+const FORM_TYPE = { "content-type": "application/x-www-form-urlencoded" };
 
 export class VendorClient {
-  private readonly client: UntypedClient;
+  private readonly transport: HttpTransport;
   private readonly retry: RetryPolicy;
   private readonly logger: Logger;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -70,12 +67,8 @@ export class VendorClient {
     this.random = opts.random ?? Math.random;
     if (opts.originOverride !== undefined) withOrigin(new URL("http://placeholder.invalid/"), opts.originOverride);
     this.originOverride = opts.originOverride;
-    const baseFetch = opts.fetch ?? globalThis.fetch;
-    this.client = createClient({
-      fetch: (request: Request) => baseFetch(request),
-      // Redirects are not followed: fetch keeps custom credential headers across origins.
-      redirect: "manual",
-    }) as unknown as UntypedClient;
+    // Redirects are not followed (either transport): credential headers must not reach another origin.
+    this.transport = opts.transport ?? (opts.fetch ? fetchTransport(opts.fetch) : defaultTransport());
   }
 
   /** One call, retried per the policy; resolves on 2xx or an accepted status. */
@@ -200,7 +193,19 @@ export class VendorClient {
     const started = performance.now();
     const fields = { label: spec.label, method: spec.method, path: spec.path };
     const accepted = new Set(spec.acceptStatus ?? []);
-    const auth = authMiddleware(spec.auth);
+    // What is sent, built once: the URL without credentials (it is what logs and `url` show), the
+    // body, and headers merged case-insensitively with the call's own taking precedence.
+    const requestUrl = createFinalURL(target.schemaPath, {
+      baseUrl: target.origin,
+      params: { path: spec.pathParams ?? {}, query: spec.query ?? {} },
+      pathSerializer: target.pathSerializer,
+      querySerializer: target.querySerializer,
+    });
+    const body = spec.json !== undefined ? JSON.stringify(spec.json) : spec.form !== undefined ? formSerializer(spec.form) : undefined;
+    const request = applyAuth(spec.auth, {
+      url: requestUrl,
+      headers: mergeHeaders(spec.json !== undefined ? JSON_TYPE : spec.form !== undefined ? FORM_TYPE : {}, spec.headers ?? {}),
+    });
     let lastError: VendorError | undefined;
 
     for (let attempt = 1; ; attempt++) {
@@ -215,37 +220,13 @@ export class VendorClient {
       // Which bound ends this attempt decides how an abort is reported.
       const boundByDeadline = budgetMs <= spec.timeoutMs;
       const signal = deadline.signal(spec.timeoutMs);
-      let requestUrl = "";
-      const observe: Middleware = {
-        onRequest: ({ request }) => {
-          requestUrl = request.url; // before the auth middleware: no query credentials in it
-        },
-        onResponse: ({ response }) => {
-          this.logger.debug("vendor attempt", { ...fields, attempt, status: response.status });
-        },
-        onError: () => {
-          this.logger.debug("vendor attempt", { ...fields, attempt, outcome: signal.aborted ? "aborted" : "network-error" });
-        },
-      };
 
-      let result: { data?: unknown; error?: unknown; response: Response };
+      let response: HttpAnswer;
       try {
-        result = await this.client.request(spec.method, target.schemaPath, {
-          baseUrl: target.origin,
-          params: { path: spec.pathParams ?? {}, query: spec.query ?? {} },
-          pathSerializer: target.pathSerializer,
-          querySerializer: target.querySerializer,
-          headers: spec.headers ?? {},
-          ...(spec.json !== undefined ? { body: spec.json } : {}),
-          ...(spec.form !== undefined
-            ? { body: spec.form, bodySerializer: formSerializer, headers: { "Content-Type": "application/x-www-form-urlencoded", ...(spec.headers ?? {}) } }
-            : {}),
-          parseAs: "text",
-          signal,
-          middleware: auth ? [observe, auth] : [observe],
-        });
+        response = await this.transport({ method: spec.method, url: request.url, headers: request.headers, body, signal });
+        this.logger.debug("vendor attempt", { ...fields, attempt, status: response.status });
       } catch (err) {
-        if (err instanceof VendorError) throw this.fail(err, fields, started);
+        this.logger.debug("vendor attempt", { ...fields, attempt, outcome: signal.aborted ? "aborted" : "network-error" });
         if (signal.aborted) {
           const kind = boundByDeadline ? "deadline" : "timeout";
           const what = boundByDeadline ? "time budget used up" : `no answer within ${spec.timeoutMs} ms`;
@@ -260,20 +241,19 @@ export class VendorClient {
         continue;
       }
 
-      const { response } = result;
       const status = response.status;
-      const body = parseResponseBody(result.data !== undefined ? result.data : result.error, response.headers.get("content-type"));
+      const answer = parseResponseBody(response.text, response.headers["content-type"]);
       if ((status >= 200 && status < 300) || accepted.has(status)) {
         const durationMs = Math.round(performance.now() - started);
         this.logger.debug("vendor call", { ...fields, status, attempts: attempt, durationMs });
-        return { status, headers: Object.fromEntries(response.headers), body, url: requestUrl || response.url, attempts: attempt, durationMs };
+        return { status, headers: response.headers, body: answer, url: requestUrl, attempts: attempt, durationMs };
       }
 
-      const retryAfterMs = parseRetryAfterMs(response.headers.get("retry-after"));
+      const retryAfterMs = parseRetryAfterMs(response.headers["retry-after"]);
       lastError = new VendorError(`vendor call ${describe(spec)} answered HTTP ${status}`, {
         kind: "http",
         status,
-        body,
+        body: answer,
         retryAfterMs,
         attempts: attempt,
       });
@@ -318,11 +298,16 @@ function checkQuery(spec: VendorCallSpec): void {
   }
 }
 
+/** Later sources win; names compared case-insensitively and sent lower-case, as fetch's Headers did. */
+function mergeHeaders(...sources: Array<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const source of sources) for (const name in source) out[name.toLowerCase()] = source[name]!;
+  return out;
+}
+
 function checkHeaders(spec: VendorCallSpec): void {
   for (const [name, value] of Object.entries(spec.headers ?? {})) {
-    try {
-      new Headers([[name, value]]);
-    } catch {
+    if (typeof value !== "string" || !validHeader(name, value)) {
       throw new VendorError(`vendor call ${describe(spec)}: header ${JSON.stringify(name)} has an invalid name or value`, { kind: "invalid-request" });
     }
   }

@@ -1,0 +1,84 @@
+/**
+ * AWS Signature Version 4 for the one request shape this client sends (a POST with a JSON body
+ * and no query), with the signing key cached per day, region, service and secret. Per request
+ * that leaves two SHA-256 hashes and one HMAC, against the general signer's header cloning,
+ * canonicalisation of arbitrary requests and a fresh key derivation lookup. The output is what
+ * @smithy/signature-v4 produces for the same request and time (test/mi/sigv4.test.ts checks it
+ * byte for byte, and the MI emulator verifies every signature with the independent `aws4` package).
+ */
+import { createHash, createHmac } from "node:crypto";
+import type { AwsCredentials } from "./client.ts";
+
+export interface SignInput {
+  method: string;
+  host: string;
+  /** Already URI-encoded path (as sent on the wire), no query. */
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export class SigV4Signer {
+  private cached?: { scopeDate: string; accessKeyId: string; secretAccessKey: string; key: Buffer };
+
+  constructor(
+    private readonly service: string,
+    private readonly region: string,
+  ) {}
+
+  /** Returns the headers to send: the input headers plus host, x-amz-date, x-amz-content-sha256, [x-amz-security-token], authorization. */
+  sign(input: SignInput, credentials: AwsCredentials, now: Date = new Date()): Record<string, string> {
+    const amzDate = now.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, ""); // 20260101T120000Z
+    const scopeDate = amzDate.slice(0, 8);
+    const payloadHash = createHash("sha256").update(input.body, "utf8").digest("hex");
+    const headers: Record<string, string> = {};
+    for (const name in input.headers) headers[name.toLowerCase()] = input.headers[name]!;
+    headers.host = input.host;
+    headers["x-amz-date"] = amzDate;
+    headers["x-amz-content-sha256"] = payloadHash;
+    if (credentials.sessionToken) headers["x-amz-security-token"] = credentials.sessionToken;
+
+    const names = Object.keys(headers).sort();
+    let canonicalHeaders = "";
+    for (const name of names) canonicalHeaders += `${name}:${headers[name]!.trim().replace(/\s+/g, " ")}\n`;
+    const signedHeaders = names.join(";");
+    const canonicalRequest = `${input.method}\n${canonicalPath(input.path)}\n\n${canonicalHeaders}\n${signedHeaders}\n${payloadHash}`;
+    const scope = `${scopeDate}/${this.region}/${this.service}/aws4_request`;
+    const stringToSign = `AWS4-HMAC-SHA256\n${amzDate}\n${scope}\n${createHash("sha256").update(canonicalRequest, "utf8").digest("hex")}`;
+    const signature = createHmac("sha256", this.signingKey(scopeDate, credentials)).update(stringToSign, "utf8").digest("hex");
+    headers.authorization = `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`;
+    return headers;
+  }
+
+  /** The HMAC chain, once per day (and again when the credentials rotate). */
+  private signingKey(scopeDate: string, c: AwsCredentials): Buffer {
+    const hit = this.cached;
+    if (hit && hit.scopeDate === scopeDate && hit.accessKeyId === c.accessKeyId && hit.secretAccessKey === c.secretAccessKey) return hit.key;
+    const kDate = createHmac("sha256", `AWS4${c.secretAccessKey}`).update(scopeDate).digest();
+    const kRegion = createHmac("sha256", kDate).update(this.region).digest();
+    const kService = createHmac("sha256", kRegion).update(this.service).digest();
+    const key = createHmac("sha256", kService).update("aws4_request").digest();
+    this.cached = { scopeDate, accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, key };
+    return key;
+  }
+}
+
+/**
+ * Non-S3 services: dot segments removed, then every segment URI-encoded once more (the path on
+ * the wire is already encoded, so `%` becomes `%25`), as the AWS SDKs do.
+ */
+function canonicalPath(path: string): string {
+  if (path === "" || path === "/") return "/";
+  const segments: string[] = [];
+  for (const segment of path.split("/")) {
+    if (segment === "" || segment === ".") continue;
+    if (segment === "..") segments.pop();
+    else segments.push(segment);
+  }
+  const encoded = segments.map(escapeUri).join("/");
+  return `/${encoded}${segments.length > 0 && path.endsWith("/") ? "/" : ""}`;
+}
+
+function escapeUri(s: string): string {
+  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
