@@ -5,7 +5,7 @@
  */
 import type { CompiledBundle } from "../mapping/compiled.ts";
 import { Engine } from "../handler/engine.ts";
-import { createEngine } from "../handler/create-handler.ts";
+import { createEngine, inProcessRunner } from "../handler/create-handler.ts";
 import { InProcessDispatcher } from "../handoff/in-process-dispatcher.ts";
 import { RedactingLogger, type LogSink } from "../log/json-logger.ts";
 import { SecretRegistry } from "../log/redact.ts";
@@ -38,7 +38,7 @@ export interface LocalEngine {
 export function createLocalEngine(bundle: CompiledBundle, opts: LocalEngineOptions): LocalEngine {
   const logger = new RedactingLogger(opts.logSink, opts.secrets);
   let engine!: Engine;
-  const dispatcher = new InProcessDispatcher({ run: (job) => engine.runJob(job).then(() => undefined), logger });
+  const dispatcher = new InProcessDispatcher({ run: inProcessRunner(() => engine), logger });
   engine = createEngine(bundle, {
     logger,
     store: new MemoryStateStore(),

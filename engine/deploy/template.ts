@@ -1,7 +1,9 @@
 /**
  * The CloudFormation template (JSON) that deploys one bundle's engine: the function, its least-privilege
  * execution role, the resource policy letting managed integrations invoke it, the state table, the
- * dead-letter queue and, for bundles that receive webhooks, a function URL; for bundles that buffer
+ * job queue of deferred work (consumed by the function through an event source mapping with partial
+ * batch responses) with its dead-letter queue and an alarm on it and, for bundles that receive
+ * webhooks, a function URL; for bundles that buffer
  * webhook events (`webhooks.buffer`), the buffer queue, its own dead-letter queue and the event source
  * mapping through which the function consumes it.
  *
@@ -34,10 +36,15 @@ export const FUNCTION_SETTINGS = {
   // MI waits 2 s for an ACK, but hand-off jobs (long discoveries, slow commands) run in later invocations.
   timeoutSeconds: 30,
   logRetentionDays: 30,
-  // Hand-off jobs are retried by the engine itself (with its own attempt counter); Lambda's async retries would duplicate them.
-  asyncRetryAttempts: 0,
-  // Failed async invocations and expired jobs land in the DLQ; 14 days to inspect them.
+  // Jobs that exhausted their receives land in the DLQ; 14 days to inspect them (the SQS maximum).
   dlqRetentionSeconds: 14 * 24 * 3600,
+  // Job queue: Lambda requires a visibility timeout of at least the function timeout; AWS advises 6x.
+  jobVisibilityTimeoutSeconds: 6 * 30,
+  // Outbox events are retried for about two days (engine EVENT_JOB_MAX_ATTEMPTS, backoff capped at 15 min): keep them 4.
+  jobRetentionSeconds: 4 * 24 * 3600,
+  // Receives before a job moves to the DLQ: above the engine's largest attempt count (200), with room for crashed invocations.
+  jobMaxReceiveCount: 210,
+  jobBatchSize: 5,
   // Event buffer: Lambda requires a visibility timeout of at least the function timeout; AWS advises 6x.
   bufferVisibilityTimeoutSeconds: 6 * 30,
   bufferRetentionSeconds: 4 * 24 * 3600,
@@ -112,14 +119,17 @@ export function deployTemplate(bundle: CompiledBundle): CloudFormationTemplate {
       Type: "String",
       Default: `c2c-${vendor}`.slice(0, 64),
       AllowedPattern: "^[a-zA-Z0-9-_]{1,64}$",
-      Description: "Name of the connector function (the role's self-invoke grant is scoped to it).",
+      Description: "Name of the connector function.",
     },
     ArtifactBucket: { Type: "String", Description: "S3 bucket holding function.zip." },
     ArtifactKey: { Type: "String", Default: `${vendor}/function.zip`, Description: "S3 key of function.zip." },
     LogLevel: { Type: "String", Default: "info", AllowedValues: ["debug", "info", "warn", "error"] },
+    AlarmTopicArn: { Type: "String", Default: "", Description: "SNS topic told when deferred work lands in the dead-letter queue (empty: no notification)." },
   };
   const env: JsonObject = {
     C2C_STATE_TABLE: ref("StateTable"),
+    // Ref of a queue is its URL.
+    C2C_JOB_QUEUE_URL: ref("JobQueue"),
     C2C_LOG_LEVEL: ref("LogLevel"),
   };
   const secretArns: Json[] = [];
@@ -159,7 +169,6 @@ export function deployTemplate(bundle: CompiledBundle): CloudFormationTemplate {
     env.C2C_OAUTH_CLIENT_SECRET = ref("OAuthClientSecret");
   }
 
-  const selfArn = sub("arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${FunctionName}");
   const statements: Json[] = [
     {
       Sid: "ReportToManagedIntegrations",
@@ -167,13 +176,6 @@ export function deployTemplate(bundle: CompiledBundle): CloudFormationTemplate {
       Action: ["iotmanagedintegrations:SendConnectorEvent"],
       // SendConnectorEvent is an account-level action: IAM defines no resource type for it.
       Resource: "*",
-    },
-    {
-      Sid: "HandOffToItself",
-      Effect: "Allow",
-      Action: ["lambda:InvokeFunction"],
-      // Built from the name, not GetAtt, which would make the role depend on the function that depends on it.
-      Resource: [selfArn, sub("arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${FunctionName}:*")],
     },
     {
       Sid: "StateTable",
@@ -189,22 +191,27 @@ export function deployTemplate(bundle: CompiledBundle): CloudFormationTemplate {
       Resource: getAtt("LogGroup", "Arn"),
     },
     {
-      Sid: "DeadLetters",
+      Sid: "Enqueue",
       Effect: "Allow",
+      // Deferred work (hand-offs, the event outbox) and, with an event buffer, the events MI did not take.
       Action: ["sqs:SendMessage"],
-      // With an event buffer, the same action also writes the events MI did not take to the buffer queue.
-      Resource: needs.buffer ? [getAtt("DeadLetterQueue", "Arn"), getAtt("EventBufferQueue", "Arn")] : getAtt("DeadLetterQueue", "Arn"),
+      Resource: needs.buffer ? [getAtt("JobQueue", "Arn"), getAtt("EventBufferQueue", "Arn")] : getAtt("JobQueue", "Arn"),
+    },
+    {
+      Sid: "ConsumeQueues",
+      Effect: "Allow",
+      // What the SQS event source mappings do with the function's role (AWSLambdaSQSQueueExecutionRole).
+      Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+      Resource: needs.buffer ? [getAtt("JobQueue", "Arn"), getAtt("EventBufferQueue", "Arn")] : getAtt("JobQueue", "Arn"),
+    },
+    {
+      Sid: "JobBackoff",
+      Effect: "Allow",
+      // A failed job is hidden for its backoff before SQS hands it out again.
+      Action: ["sqs:ChangeMessageVisibility"],
+      Resource: getAtt("JobQueue", "Arn"),
     },
   ];
-  if (needs.buffer) {
-    statements.push({
-      Sid: "ConsumeEventBuffer",
-      Effect: "Allow",
-      // What the SQS event source mapping does with the function's role (AWSLambdaSQSQueueExecutionRole).
-      Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
-      Resource: getAtt("EventBufferQueue", "Arn"),
-    });
-  }
   if (secretArns.length > 0) {
     statements.push(
       { Sid: "ReadOwnSecrets", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: secretArns },
@@ -238,6 +245,41 @@ export function deployTemplate(bundle: CompiledBundle): CloudFormationTemplate {
       Type: "AWS::SQS::Queue",
       Properties: { MessageRetentionPeriod: FUNCTION_SETTINGS.dlqRetentionSeconds, SqsManagedSseEnabled: true },
     },
+    JobQueue: {
+      Type: "AWS::SQS::Queue",
+      Properties: {
+        VisibilityTimeout: FUNCTION_SETTINGS.jobVisibilityTimeoutSeconds,
+        MessageRetentionPeriod: FUNCTION_SETTINGS.jobRetentionSeconds,
+        SqsManagedSseEnabled: true,
+        RedrivePolicy: { deadLetterTargetArn: getAtt("DeadLetterQueue", "Arn"), maxReceiveCount: FUNCTION_SETTINGS.jobMaxReceiveCount },
+      },
+    },
+    JobQueueSourceMapping: {
+      Type: "AWS::Lambda::EventSourceMapping",
+      Properties: {
+        EventSourceArn: getAtt("JobQueue", "Arn"),
+        FunctionName: ref("Function"),
+        BatchSize: FUNCTION_SETTINGS.jobBatchSize,
+        FunctionResponseTypes: ["ReportBatchItemFailures"],
+      },
+    },
+    // A job in the DLQ is work that never finished (an event MI never took, a command never reported): someone must look.
+    DeadLetterAlarm: {
+      Type: "AWS::CloudWatch::Alarm",
+      Properties: {
+        AlarmDescription: "Deferred work of the connector exhausted its retries (see the dead-letter queue).",
+        Namespace: "AWS/SQS",
+        MetricName: "ApproximateNumberOfMessagesVisible",
+        Dimensions: [{ Name: "QueueName", Value: getAtt("DeadLetterQueue", "QueueName") }],
+        Statistic: "Maximum",
+        Period: 300,
+        EvaluationPeriods: 1,
+        Threshold: 1,
+        ComparisonOperator: "GreaterThanOrEqualToThreshold",
+        TreatMissingData: "notBreaching",
+        AlarmActions: { "Fn::If": ["HasAlarmTopic", [ref("AlarmTopicArn")], ref("AWS::NoValue")] },
+      },
+    },
     ExecutionRole: {
       Type: "AWS::IAM::Role",
       Properties: {
@@ -262,13 +304,8 @@ export function deployTemplate(bundle: CompiledBundle): CloudFormationTemplate {
         Role: getAtt("ExecutionRole", "Arn"),
         Code: { S3Bucket: ref("ArtifactBucket"), S3Key: ref("ArtifactKey") },
         Environment: { Variables: env },
-        DeadLetterConfig: { TargetArn: getAtt("DeadLetterQueue", "Arn") },
         LoggingConfig: { LogGroup: ref("LogGroup"), LogFormat: "JSON" },
       },
-    },
-    AsyncInvokeConfig: {
-      Type: "AWS::Lambda::EventInvokeConfig",
-      Properties: { FunctionName: ref("Function"), Qualifier: "$LATEST", MaximumRetryAttempts: FUNCTION_SETTINGS.asyncRetryAttempts },
     },
     ManagedIntegrationsInvokePermission: {
       Type: "AWS::Lambda::Permission",
@@ -285,7 +322,8 @@ export function deployTemplate(bundle: CompiledBundle): CloudFormationTemplate {
   const Outputs: CloudFormationTemplate["Outputs"] = {
     FunctionArn: { Description: "ARN to register with CreateCloudConnector (EndpointConfig.lambda.arn).", Value: getAtt("Function", "Arn") },
     StateTableName: { Description: "DynamoDB table of the engine's state.", Value: ref("StateTable") },
-    DeadLetterQueueUrl: { Description: "Failed asynchronous invocations.", Value: ref("DeadLetterQueue") },
+    JobQueueUrl: { Description: "Deferred work: hand-offs and events waiting for managed integrations.", Value: ref("JobQueue") },
+    DeadLetterQueueUrl: { Description: "Deferred work that exhausted its retries.", Value: ref("DeadLetterQueue") },
   };
 
   if (needs.webhooks) {
@@ -311,6 +349,7 @@ export function deployTemplate(bundle: CompiledBundle): CloudFormationTemplate {
     AWSTemplateFormatVersion: "2010-09-09",
     Description: `C2C connector for ${bundle.vendor.name} (bundle ${bundle.source}), generated by build.mjs`,
     Parameters,
+    Conditions: { HasAlarmTopic: { "Fn::Not": [{ "Fn::Equals": [ref("AlarmTopicArn"), ""] }] } },
     Resources,
     Outputs,
   };

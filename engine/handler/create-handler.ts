@@ -1,8 +1,9 @@
 /**
  * Wires an Engine with production defaults, read from the environment once per container:
  *  - events: SendConnectorEventClient (SigV4, default credential chain; C2C_MI_ENDPOINT overrides the host)
- *  - state: DynamoDB when C2C_STATE_TABLE is set, else in memory
- *  - hand-off: asynchronous self-invocation inside Lambda, in-process elsewhere
+ *  - state: DynamoDB when C2C_STATE_TABLE is set, else in memory (on Lambda only with C2C_STATE_STORE=memory:
+ *    deactivation markers and idempotency must outlive the container)
+ *  - hand-off: the SQS job queue when C2C_JOB_QUEUE_URL is set (required on Lambda), in-process elsewhere
  *  - event buffer (bundles declaring `webhooks.buffer`): SQS, C2C_SQS_ENDPOINT overrides the host
  *  - secrets: Secrets Manager (C2C_SECRETS_MANAGER_ENDPOINT overrides the host)
  *  - vendor: C2C_VENDOR_ORIGIN points every vendor URL at another origin (local simulator)
@@ -13,8 +14,10 @@ import { createStateStore } from "../store/index.ts";
 import { powertoolsSink, RedactingLogger } from "../log/json-logger.ts";
 import { SecretRegistry } from "../log/redact.ts";
 import { SecretReader } from "../auth/secrets.ts";
-import { InProcessDispatcher } from "../handoff/in-process-dispatcher.ts";
-import type { JobDispatcher } from "../handoff/job.ts";
+import { InProcessDispatcher, RetryJobLater } from "../handoff/in-process-dispatcher.ts";
+import type { DeferredJob } from "../handoff/job.ts";
+import { JobSigner } from "../handoff/job-auth.ts";
+import { JOB_QUEUE_URL_ENV, sqsJobQueueFromEnv } from "../handoff/sqs-dispatcher.ts";
 import { VendorClient } from "../vendor/client.ts";
 import { Engine, type EngineDeps, type LambdaContextLike } from "./engine.ts";
 import { ack } from "../mi/protocol.ts";
@@ -23,7 +26,15 @@ import { createBufferConsumer } from "../events/buffer-consumer.ts";
 
 export type LambdaHandler = (event: unknown, context?: LambdaContextLike) => Promise<unknown>;
 
+/** C2C_STATE_STORE=memory: the explicit choice of per-container state on Lambda (tests, throwaway stacks). */
+export const STATE_STORE_ENV = "C2C_STATE_STORE";
+
 export function createEngine(bundle: CompiledBundle, overrides: Partial<EngineDeps> = {}, env: NodeJS.ProcessEnv = process.env): Engine {
+  const onLambda = !!env.AWS_LAMBDA_FUNCTION_NAME;
+  if (onLambda && !overrides.store && !env.C2C_STATE_TABLE?.trim() && env[STATE_STORE_ENV] !== "memory") {
+    // A memory store forgets deactivations and idempotency claims with the container: refuse rather than risk it.
+    throw new Error(`no durable state store: set C2C_STATE_TABLE (or ${STATE_STORE_ENV}=memory to accept per-container state)`);
+  }
   const logger =
     overrides.logger ??
     new RedactingLogger(powertoolsSink(`c2c-${bundle.vendor.id}`), new SecretRegistry(), {}, (env.C2C_LOG_LEVEL as "info") ?? "info");
@@ -33,14 +44,22 @@ export function createEngine(bundle: CompiledBundle, overrides: Partial<EngineDe
     sink: overrides.sink ?? new SendConnectorEventClient({ logger, maxAttempts: 3, maxDelayMs: 1000 }),
     store: overrides.store ?? createStateStore(env),
     secrets: overrides.secrets ?? new SecretReader(),
+    jobSigner: overrides.jobSigner ?? JobSigner.fromEnv(env),
     vendor: overrides.vendor ?? new VendorClient({ retry: bundle.api.retry, logger, originOverride: env.C2C_VENDOR_ORIGIN }),
     ...overrides,
   } as EngineDeps;
   let engine: Engine;
   if (!("dispatcher" in overrides)) {
-    deps.dispatcher = env.AWS_LAMBDA_FUNCTION_NAME
-      ? lazyDispatcher(() => import("../handoff/lambda-dispatcher.ts").then((m) => new m.LambdaSelfInvokeDispatcher({ env })))
-      : new InProcessDispatcher({ run: (job) => engine.runJob(job).then(() => undefined), logger });
+    if (env[JOB_QUEUE_URL_ENV]?.trim()) {
+      const queue = sqsJobQueueFromEnv(env);
+      deps.dispatcher = queue;
+      deps.jobQueue ??= queue;
+    } else if (onLambda) {
+      // After the ACK a Lambda is frozen: in-process work would never finish.
+      throw new Error(`${JOB_QUEUE_URL_ENV} is not set: deferred work has no queue`);
+    } else {
+      deps.dispatcher = new InProcessDispatcher({ run: inProcessRunner(() => engine), logger });
+    }
   }
   engine = new Engine(deps);
   if (!deps.webhook && bundle.webhooks) deps.webhook = createWebhookHandler(engine);
@@ -48,10 +67,12 @@ export function createEngine(bundle: CompiledBundle, overrides: Partial<EngineDe
   return engine;
 }
 
-/** The Lambda client loads on the first hand-off, not at cold start. */
-function lazyDispatcher(create: () => Promise<JobDispatcher>): JobDispatcher {
-  let d: Promise<JobDispatcher> | undefined;
-  return { dispatch: async (job) => (await (d ??= create())).dispatch(job) };
+/** Runs jobs of an InProcessDispatcher through the engine; "retry" results become the dispatcher's retries. */
+export function inProcessRunner(engine: () => Engine): (job: DeferredJob) => Promise<void> {
+  return async (job) => {
+    const result = await engine().runJob(job);
+    if (result.status === "retry") throw new RetryJobLater(result.delayMs);
+  };
 }
 
 /** The Lambda entry: one engine per container, reused by every invocation. */

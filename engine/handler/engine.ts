@@ -9,13 +9,15 @@ import type { CompiledBundle } from "../mapping/compiled.ts";
 import { keys, TTL } from "../operations/keys.ts";
 import { ack, type ConnectorRequest, type ConnectorResponse, type SendCommandPayload } from "../mi/protocol.ts";
 import type { EventSink, SendConnectorEventInput } from "../mi/send-connector-event.ts";
-import { InvalidEventError } from "../mi/event-errors.ts";
+import { InvalidEventError, SendConnectorEventError } from "../mi/event-errors.ts";
 import type { StateStore } from "../store/store.ts";
 import type { Logger } from "../log/logger.ts";
 import { SecretRegistry } from "../log/redact.ts";
 import { RedactingLogger } from "../log/json-logger.ts";
 import type { SecretReader } from "../auth/secrets.ts";
-import { createDeferredJob, isDeferredJob, nextAttempt, type DeferredJob, type JobDispatcher } from "../handoff/job.ts";
+import { createDeferredJob, defaultBackoffMs, isDeferredJob, type DeferredJob, type DispatchOptions, type JobDispatcher } from "../handoff/job.ts";
+import { JobSigner } from "../handoff/job-auth.ts";
+import { consumeJobRecords, isJobRecord, type JobQueueControl } from "../handoff/job-consumer.ts";
 import { Deadline } from "../runtime/deadline.ts";
 import { Evaluator, type ExpressionTracer } from "../runtime/expressions.ts";
 import { CallRunner } from "../runtime/calls.ts";
@@ -30,7 +32,7 @@ import { deactivateUser } from "../operations/deactivate-user.ts";
 import { discoverDevices, reportDiscoveryFailure, runDiscovery, type DiscoveryProgress } from "../operations/discover-devices.ts";
 import { reportCommandFailure, sendCommand, HandOffCommand } from "../operations/send-command.ts";
 import { errorToStatus, isTransient, safeMessage } from "../operations/errors.ts";
-import { isSqsEvent } from "../events/buffer-consumer.ts";
+import { isSqsEvent, type BatchResponse, type SqsEvent } from "../events/buffer-consumer.ts";
 
 export interface LambdaContextLike {
   getRemainingTimeInMillis(): number;
@@ -47,6 +49,10 @@ export interface EngineDeps {
   secrets: SecretReader;
   /** Where work that does not fit before the ACK goes; without one, work runs to the end synchronously. */
   dispatcher?: JobDispatcher;
+  /** The SQS job queue the dispatcher writes to, for retries of received jobs (visibility timeout). */
+  jobQueue?: JobQueueControl;
+  /** Signs and verifies jobs whose work travels inline (engine/handoff/job-auth.ts). Default: a per-container key. */
+  jobSigner?: JobSigner;
   /** The ACK budget (MI waits 2 s; default 1500 ms). */
   ackBudgetMs?: number;
   /** Budget of a deferred job when no Lambda context says otherwise (default 60 s). */
@@ -59,28 +65,80 @@ export interface EngineDeps {
 }
 
 export const DEFAULT_ACK_BUDGET_MS = 1500;
+/**
+ * Kept back from the operation's budget for what follows it before the ACK: writing a hand-off
+ * (state store + queue) or an outbox entry when the vendor or MI used the budget up.
+ */
+export const ACK_RESERVE_MS = 300;
+
+/** What became of one attempt of a deferred job. */
+export type JobResult =
+  | { jobId: string; status: "done" | "failed" | "refused" }
+  /** Failed for now: run it again after `delayMs` (the caller's queue or loop does). */
+  | { jobId: string; status: "retry"; delayMs: number };
+
+/**
+ * Attempts of an event MI did not take: with backoff capped at 15 minutes, 200 attempts keep
+ * trying for about two days, within the job queue's retention (engine/deploy/template.ts).
+ */
+export const EVENT_JOB_MAX_ATTEMPTS = 200;
+export const EVENT_JOB_MAX_BACKOFF_MS = 15 * 60_000;
 
 export class Engine {
   readonly evaluator: Evaluator;
   readonly publisher: EventPublisher;
+  /** Sends without deferral: what deferred event jobs use (deactivation is still checked before each send). */
+  private readonly directPublisher: EventPublisher;
+  readonly jobSigner: JobSigner;
 
   constructor(readonly deps: EngineDeps) {
     this.evaluator = new Evaluator(deps.tracer);
+    this.jobSigner = deps.jobSigner ?? new JobSigner();
     const dispatcher = deps.dispatcher;
-    this.publisher = new EventPublisher(
-      deps.sink,
-      deps.store,
-      deps.logger,
-      dispatcher ? (input) => dispatcher.dispatch(createDeferredJob({ operation: EVENT_JOB, payload: input, maxAttempts: 5 })) : undefined,
-    );
+    this.publisher = new EventPublisher(deps.sink, deps.store, deps.logger, dispatcher ? (input) => this.deferEvent(input) : undefined);
+    this.directPublisher = new EventPublisher(deps.sink, deps.store, deps.logger);
   }
 
   async handle(event: unknown, context?: LambdaContextLike): Promise<unknown> {
-    if (isDeferredJob(event)) return this.runJob(event, context);
+    if (isDeferredJob(event)) {
+      // Jobs arrive only through the job queue (or in-process); a job invoked directly is someone else's.
+      this.deps.logger.error("deferred job refused: jobs are accepted from the job queue only", { jobId: event.jobId });
+      return ack(403, "deferred jobs are accepted from the job queue only");
+    }
     if (isMiRequestShaped(event)) return this.handleMiRequest(event, context);
-    if (this.deps.queue && isSqsEvent(event)) return this.deps.queue(event, context);
+    if (isSqsEvent(event)) return this.handleQueueBatch(event, context);
     if (this.deps.webhook) return this.deps.webhook(event, context);
     return ack(400, "event is neither a managed integrations request nor a webhook delivery");
+  }
+
+  /** An SQS batch: jobs of the job queue and, for bundles with `webhooks.buffer`, buffered events. */
+  private async handleQueueBatch(event: SqsEvent, context?: LambdaContextLike): Promise<BatchResponse> {
+    const jobs = event.Records.filter(isJobRecord);
+    const others = event.Records.filter((r) => !isJobRecord(r));
+    if (jobs.length === 0 && !this.deps.queue) return ack(400, "queue messages that are neither jobs nor buffered events") as unknown as BatchResponse;
+    const failures: BatchResponse["batchItemFailures"] = [];
+    if (jobs.length > 0) failures.push(...(await consumeJobRecords(this, jobs, context)));
+    if (others.length > 0) {
+      if (this.deps.queue) {
+        const res = (await this.deps.queue({ Records: others }, context)) as BatchResponse;
+        failures.push(...(res?.batchItemFailures ?? []));
+      } else {
+        // Nothing here can ever process them: logged and deleted, not redelivered forever.
+        this.deps.logger.error("queue messages that are neither jobs nor buffered events dropped", { records: others.length });
+      }
+    }
+    return { batchItemFailures: failures };
+  }
+
+  /** Hands `job` to the dispatcher, signed so the consumer can tell it was written here. */
+  async dispatchJob(job: DeferredJob, options?: DispatchOptions): Promise<void> {
+    await this.deps.dispatcher!.dispatch(this.jobSigner.sign(job), options);
+  }
+
+  /** An event MI did not take now goes to the outbox: a deferred job that delivers it later. */
+  private async deferEvent(input: SendConnectorEventInput): Promise<void> {
+    const job = createDeferredJob({ operation: EVENT_JOB, payload: await this.jobPayload({ events: [input] }, EVENT_JOB), maxAttempts: EVENT_JOB_MAX_ATTEMPTS });
+    await this.dispatchJob(job);
   }
 
   async handleMiRequest(event: unknown, context?: LambdaContextLike): Promise<ConnectorResponse> {
@@ -91,7 +149,7 @@ export class Engine {
       return ack(400, `malformed request: ${first}`);
     }
     const request = event as ConnectorRequest;
-    const deadline = Deadline.fromLambdaContext(context, { budgetMs: this.deps.ackBudgetMs ?? DEFAULT_ACK_BUDGET_MS });
+    const deadline = Deadline.fromLambdaContext(context, { budgetMs: (this.deps.ackBudgetMs ?? DEFAULT_ACK_BUDGET_MS) - ACK_RESERVE_MS });
     const logger = this.deps.logger.child({ operation: request.payload.operationName, requestId: context?.awsRequestId });
     const started = Date.now();
     try {
@@ -128,8 +186,9 @@ export class Engine {
   }
 
   private async handOff(request: ConnectorRequest, progress?: DiscoveryProgress): Promise<void> {
-    const job = createDeferredJob({ operation: request.payload.operationName, payload: await this.jobPayload({ request, progress }) });
-    await this.deps.dispatcher!.dispatch(job);
+    const operation = request.payload.operationName;
+    const job = createDeferredJob({ operation, payload: await this.jobPayload({ request, progress }, operation) });
+    await this.dispatchJob(job);
     this.deps.logger.info("work handed off", { operation: job.operation, jobId: job.jobId });
   }
 
@@ -139,24 +198,37 @@ export class Engine {
    * a reference, so neither the asynchronous invocation nor a dead-letter copy of it holds a token.
    * An in-memory store is per container, so there the work has to travel with the job.
    */
-  private async jobPayload(work: JobWork): Promise<JobWork | { ref: string }> {
+  private async jobPayload<W extends object>(work: W, operation: string): Promise<W | { ref: string }> {
     if (!this.deps.store.durable) return work;
     const ref = randomUUID();
-    await this.deps.store.put(keys.job(ref), work, TTL.job);
+    await this.deps.store.put(keys.job(ref), { operation, work } satisfies StoredJobWork, TTL.job);
     return { ref };
   }
 
-  private async jobWork(job: DeferredJob): Promise<JobWork> {
-    const payload = job.payload as JobWork | { ref: string };
-    if (!("ref" in payload)) return payload;
-    const work = await this.deps.store.get<JobWork>(keys.job(payload.ref));
-    if (!work) throw new JobStateMissing();
-    return work;
+  private async jobWork<W>(job: DeferredJob): Promise<W> {
+    const payload = job.payload as W | { ref: string };
+    if (!isRefPayload(payload)) return payload as W;
+    const stored = await this.deps.store.get<StoredJobWork>(keys.job(payload.ref));
+    if (!stored) throw new JobStateMissing();
+    return stored.work as W;
+  }
+
+  /**
+   * Whether this deployment wrote the job: a reference to work it stored for the same operation,
+   * or a valid MAC under the job key. Anything else (a forged or altered job) is refused.
+   */
+  private async authenticJob(job: DeferredJob): Promise<boolean> {
+    if (isRefPayload(job.payload)) {
+      const stored = await this.deps.store.get<StoredJobWork>(keys.job(job.payload.ref));
+      // A missing ref is left to the run, which logs the loss (expired) rather than a forgery.
+      return stored === undefined || stored.operation === job.operation;
+    }
+    return this.jobSigner.verify(job);
   }
 
   private async forgetJobWork(job: DeferredJob): Promise<void> {
-    const payload = job.payload as { ref?: unknown } | undefined;
-    if (payload && typeof payload.ref === "string") await this.deps.store.delete(keys.job(payload.ref));
+    if (isRefPayload(job.payload)) await this.deps.store.delete(keys.job(job.payload.ref));
+    if (job.operation === EVENT_JOB) await this.deps.store.delete(keys.jobProgress(job.jobId));
   }
 
   /** Builds the per-invocation environment: credentials, secrets to mask, call runner. */
@@ -190,25 +262,28 @@ export class Engine {
   }
 
   /**
-   * A deferred job: the tail of a discovery, a command whose vendor was slow, or an event MI did
-   * not take. Failures are retried (re-dispatched with backoff); when attempts are exhausted the
-   * failure is reported to MI with a non-2xx StatusCode, never dropped.
+   * One attempt of a deferred job: the tail of a discovery, a command whose vendor was slow, or
+   * events MI did not take. A failure a retry can fix answers "retry" with the backoff before the
+   * next attempt (the job queue hides the message that long; the in-process runner sleeps); when
+   * attempts are exhausted, or a retry cannot help, the failure is reported to MI with a non-2xx
+   * StatusCode, never dropped. `attempt` is the queue's receive count when it knows better.
    */
-  async runJob(job: DeferredJob, context?: LambdaContextLike): Promise<{ jobId: string; status: string }> {
-    const logger = this.deps.logger.child({ jobId: job.jobId, operation: job.operation, attempt: job.attempt });
+  async runJob(job: DeferredJob, context?: LambdaContextLike, attempt: number = job.attempt): Promise<JobResult> {
+    const logger = this.deps.logger.child({ jobId: job.jobId, operation: job.operation, attempt });
+    if (!(await this.authenticJob(job))) {
+      logger.error("deferred job refused: it was not written by this deployment");
+      return { jobId: job.jobId, status: "refused" };
+    }
     const deadline = Deadline.fromLambdaContext(context, { budgetMs: this.deps.jobBudgetMs ?? 60_000 });
-    const wait = (job.notBefore ?? 0) - Date.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, Math.min(wait, Math.max(0, deadline.remainingMs() - 1000))));
     try {
       await this.executeJob(job, deadline, logger);
       await this.forgetJobWork(job);
       return { jobId: job.jobId, status: "done" };
     } catch (err) {
-      const retry = nextAttempt(job, Date.now());
-      if (retry && this.deps.dispatcher && isRetryable(err)) {
-        logger.warn("deferred job failed, retrying", { error: err });
-        await this.deps.dispatcher.dispatch(retry);
-        return { jobId: job.jobId, status: "retrying" };
+      if (attempt < job.maxAttempts && isRetryable(err)) {
+        const delayMs = job.operation === EVENT_JOB ? Math.min(EVENT_JOB_MAX_BACKOFF_MS, 1000 * 2 ** Math.min(attempt - 1, 20)) : defaultBackoffMs(attempt);
+        logger.warn("deferred job failed, retrying", { error: err, delayMs });
+        return { jobId: job.jobId, status: "retry", delayMs };
       }
       logger.error("deferred job failed for good", { error: err });
       await this.reportJobFailure(job, err, deadline, logger);
@@ -219,24 +294,41 @@ export class Engine {
 
   private async executeJob(job: DeferredJob, deadline: Deadline, logger: Logger): Promise<void> {
     if (job.operation === EVENT_JOB) {
-      await this.deps.sink.send(job.payload as SendConnectorEventInput);
+      await this.deliverEvents(job, logger);
       return;
     }
-    const { request, progress } = await this.jobWork(job);
+    const { request, progress } = await this.jobWork<JobWork>(job);
     const env = await this.environment(request, deadline, logger);
     if (request.payload.operationName === "AWS.DiscoverDevices") {
       await runDiscovery(env, progress, this.deps.dispatcher ? (p) => this.handOff(request, p) : undefined);
     } else if (request.payload.operationName === "AWS.SendCommand") {
-      await sendCommand(env, { skipDedupe: true, throwTransient: job.attempt < job.maxAttempts });
+      await sendCommand(env, { skipDedupe: true, throwTransient: true });
     } else {
       throw new Error(`deferred job for unsupported operation ${request.payload.operationName}`);
     }
   }
 
+  /**
+   * The outbox: sends the job's events in order, each through the deactivation check. Events MI
+   * accepted are recorded (by index, under the job id), so a retry sends only the rest: a part of a
+   * split event is never sent twice, except the very request whose answer was lost, re-sent
+   * identically (SendConnectorEvent is @idempotent).
+   */
+  private async deliverEvents(job: DeferredJob, logger: Logger): Promise<void> {
+    const { events } = await this.jobWork<EventJobWork>(job);
+    const progressKey = keys.jobProgress(job.jobId);
+    let done = (await this.deps.store.get<number>(progressKey)) ?? 0;
+    for (; done < events.length; done++) {
+      await this.directPublisher.publish(events[done]!);
+      await this.deps.store.put(progressKey, done + 1, TTL.job);
+    }
+    logger.info("deferred events delivered", { events: events.length });
+  }
+
   private async reportJobFailure(job: DeferredJob, err: unknown, deadline: Deadline, logger: Logger): Promise<void> {
     if (job.operation === EVENT_JOB) {
-      // MI refused the event for good: it cannot be reported to MI, so it is logged as lost with its kind.
-      logger.error("event could not be delivered to managed integrations", { eventOperation: (job.payload as SendConnectorEventInput).Operation });
+      // MI refused the event for good: it cannot be reported to MI, so it is logged as lost, with MI's reason.
+      logger.error("event could not be delivered to managed integrations", { error: err });
       return;
     }
     if (err instanceof JobStateMissing) {
@@ -244,7 +336,7 @@ export class Engine {
       logger.error("deferred job lost: its work expired from the state store");
       return;
     }
-    const { request } = await this.jobWork(job);
+    const { request } = await this.jobWork<JobWork>(job);
     const env = await this.environment(request, deadline, logger);
     const status = errorToStatus(err, this.deps.bundle);
     if (request.payload.operationName === "AWS.DiscoverDevices") {
@@ -258,6 +350,21 @@ export class Engine {
 interface JobWork {
   request: ConnectorRequest;
   progress?: DiscoveryProgress;
+}
+
+/** The outbox's work: events MI has not taken yet, each one request (already split and checked). */
+interface EventJobWork {
+  events: SendConnectorEventInput[];
+}
+
+/** What the state store holds for a job reference: the work, and the operation it is for. */
+interface StoredJobWork {
+  operation: string;
+  work: unknown;
+}
+
+function isRefPayload(payload: unknown): payload is { ref: string } {
+  return !!payload && typeof payload === "object" && typeof (payload as { ref?: unknown }).ref === "string";
 }
 
 /** The work a job refers to is gone from the store (expired): a retry cannot bring it back. */
@@ -274,6 +381,8 @@ export const EVENT_JOB = "SendConnectorEvent";
 /** A job is retried unless its failure is one a retry cannot fix. */
 function isRetryable(err: unknown): boolean {
   if (err instanceof InvalidEventError || err instanceof JobStateMissing) return false;
+  // MI's 4xx (ValidationException, AccessDenied, ResourceNotFound) are final: the same body fails again.
+  if (err instanceof SendConnectorEventError) return err.retryable;
   if (err instanceof VendorError) return isTransient(err);
   return true;
 }

@@ -1,6 +1,14 @@
 import type { Logger } from "../log/logger.ts";
 import { silentLogger } from "../log/json-logger.ts";
-import { assertDeferredJob, defaultBackoffMs, nextAttempt, type DeferredJob, type JobDispatcher } from "./job.ts";
+import { assertDeferredJob, defaultBackoffMs, nextAttempt, type DeferredJob, type DispatchOptions, type JobDispatcher } from "./job.ts";
+
+/** Thrown by `run` for a failed attempt that names its own backoff (the engine's job results do). */
+export class RetryJobLater extends Error {
+  constructor(readonly retryAfterMs: number) {
+    super(`retry in ${retryAfterMs} ms`);
+    this.name = "RetryJobLater";
+  }
+}
 
 export interface InProcessDispatcherOptions {
   /** Carries out one attempt of a job; a throw or rejection counts as a failed attempt. */
@@ -42,8 +50,9 @@ export class InProcessDispatcher implements JobDispatcher {
     return this.pending.size;
   }
 
-  async dispatch(job: DeferredJob): Promise<void> {
+  async dispatch(job: DeferredJob, options: DispatchOptions = {}): Promise<void> {
     assertDeferredJob(job);
+    if (options.delayMs && options.delayMs > 0) job = { ...job, notBefore: Math.max(job.notBefore ?? 0, this.now() + options.delayMs) };
     const task = new Promise<void>((resolve) => setImmediate(resolve))
       .then(() => this.execute(job))
       .catch((err: unknown) => {
@@ -69,7 +78,8 @@ export class InProcessDispatcher implements JobDispatcher {
         return;
       } catch (error) {
         const fields = { jobId: job.jobId, operation: job.operation, attempt: job.attempt, errorName: errorName(error) };
-        const retry = nextAttempt(job, this.now(), this.backoffMs);
+        const named = error instanceof RetryJobLater ? error.retryAfterMs : undefined;
+        const retry = nextAttempt(job, this.now(), named !== undefined ? () => named : this.backoffMs);
         if (!retry) {
           this.logger.warn("deferred job exhausted its attempts", fields);
           await this.exhausted(job, error);

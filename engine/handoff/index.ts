@@ -1,5 +1,6 @@
 export {
   type DeferredJob,
+  type DispatchOptions,
   type JobDispatcher,
   DEFAULT_MAX_ATTEMPTS,
   InvalidDeferredJobError,
@@ -10,9 +11,6 @@ export {
   isDeferredJob,
   nextAttempt,
 } from "./job.ts";
-export { InProcessDispatcher, type InProcessDispatcherOptions } from "./in-process-dispatcher.ts";
-export {
-  JobDispatchError,
-  LambdaSelfInvokeDispatcher,
-  type LambdaSelfInvokeDispatcherOptions,
-} from "./lambda-dispatcher.ts";
+export { InProcessDispatcher, RetryJobLater, type InProcessDispatcherOptions } from "./in-process-dispatcher.ts";
+export { JobSigner, JOB_KEY_ENV } from "./job-auth.ts";
+export { JobDispatchError, JOB_QUEUE_URL_ENV, SqsJobQueue, sqsJobQueueFromEnv, type SqsJobQueueOptions } from "./sqs-dispatcher.ts";

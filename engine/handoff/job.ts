@@ -16,11 +16,21 @@ export interface DeferredJob {
   /** Epoch milliseconds before which the job should not start (backoff between attempts). */
   notBefore?: number;
   payload: unknown;
+  /**
+   * HMAC-SHA256 (base64url) of the job under the deployment's job key (engine/handoff/job-auth.ts):
+   * how a job whose work travels inline proves this deployment wrote it.
+   */
+  mac?: string;
+}
+
+export interface DispatchOptions {
+  /** Run the job no earlier than this many ms from now (SQS: DelaySeconds, at most 15 minutes). */
+  delayMs?: number;
 }
 
 export interface JobDispatcher {
-  /** Resolves once the job has been handed over, not when it has run. */
-  dispatch(job: DeferredJob): Promise<void>;
+  /** Resolves once the job has been handed over (durably, for a queue), not when it has run. */
+  dispatch(job: DeferredJob, options?: DispatchOptions): Promise<void>;
 }
 
 export const DEFAULT_MAX_ATTEMPTS = 3;
@@ -44,6 +54,7 @@ export function deferredJobProblem(value: unknown): string | undefined {
   if (!Number.isInteger(job.attempt) || (job.attempt as number) < 1) return "attempt must be an integer >= 1";
   if ((job.attempt as number) > (job.maxAttempts as number)) return "attempt exceeds maxAttempts";
   if (job.notBefore !== undefined && !Number.isFinite(job.notBefore)) return "notBefore must be epoch milliseconds";
+  if (job.mac !== undefined && typeof job.mac !== "string") return "mac must be a string";
   return undefined;
 }
 

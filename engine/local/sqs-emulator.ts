@@ -2,7 +2,8 @@
  * A loopback stand-in for the SQS queues of the event buffer, so the real SDK client can be
  * exercised in tests and local runs. It speaks what @aws-sdk/client-sqs 3.x sends: the AWS JSON 1.0
  * protocol (POST, `X-Amz-Target: AmazonSQS.<Operation>`, application/x-amz-json-1.0), for
- * SendMessage and SendMessageBatch, and answers with the MD5 digests the client verifies.
+ * SendMessage (with DelaySeconds), SendMessageBatch and ChangeMessageVisibility, and answers with the
+ * MD5 digests the client verifies.
  *
  * The consuming side (what a Lambda event source mapping does) is emulated with `poll` and
  * `complete`: a batch as the Lambda SQS event, then the partial batch response applied with the
@@ -21,6 +22,10 @@ export interface EmulatedMessage {
   messageId: string;
   body: string;
   receiveCount: number;
+  /** Emulator-clock ms before which the message is not received (DelaySeconds, visibility timeout). */
+  visibleAt: number;
+  /** The receipt handle of the latest receive (ChangeMessageVisibility names it). */
+  receiptHandle?: string;
 }
 
 /** An SQS event as Lambda's event source mapping delivers it. */
@@ -52,17 +57,34 @@ export interface SqsEmulator {
   readonly requests: number;
   /** Answers the next `times` requests with this status (500: InternalError, 503: ServiceUnavailable). */
   inject(fault: { status: 500 | 503; times: number }): void;
-  /** Up to `max` messages as a Lambda SQS event; each receive counts toward maxReceiveCount. */
+  /**
+   * Up to `max` visible messages as a Lambda SQS event; each receive counts toward maxReceiveCount
+   * and hides the message for the visibility timeout (default 0: visible again at once).
+   */
   poll(name: string, max?: number): SqsLambdaEvent;
+  /** ChangeMessageVisibility requests received. */
+  readonly visibilityChanges: number;
   /** Applies a partial batch response: deletes what succeeded, moves exhausted failures to the DLQ. */
   complete(name: string, event: SqsLambdaEvent, response: { batchItemFailures: Array<{ itemIdentifier: string }> }): void;
   reset(): void;
   close(): Promise<void>;
 }
 
-export async function startSqsEmulator(options: { region?: string; maxReceiveCount?: number } = {}): Promise<SqsEmulator> {
+export interface SqsEmulatorOptions {
+  region?: string;
+  maxReceiveCount?: number;
+  /** Seconds a received message stays hidden unless its visibility is changed. Default 0. */
+  visibilityTimeoutSeconds?: number;
+  /** The emulator's clock (epoch ms), for DelaySeconds and visibility; injectable to compress time. */
+  now?: () => number;
+}
+
+export async function startSqsEmulator(options: SqsEmulatorOptions = {}): Promise<SqsEmulator> {
   const region = options.region ?? "us-east-1";
   const maxReceiveCount = options.maxReceiveCount ?? 5;
+  const visibilityMs = (options.visibilityTimeoutSeconds ?? 0) * 1000;
+  const now = options.now ?? Date.now;
+  let visibilityChanges = 0;
   const queues = new Map<string, { messages: EmulatedMessage[]; dead: EmulatedMessage[] }>();
   const faults: Array<{ status: 500 | 503; remaining: number }> = [];
   let requests = 0;
@@ -77,8 +99,8 @@ export async function startSqsEmulator(options: { region?: string; maxReceiveCou
     if (typeof url !== "string" || !url.startsWith(`${base}/${ACCOUNT_ID}/`)) return undefined;
     return queues.get(url.slice(`${base}/${ACCOUNT_ID}/`.length));
   };
-  const enqueue = (name: ReturnType<typeof queue>, body: string) => {
-    const m: EmulatedMessage = { messageId: randomUUID(), body, receiveCount: 0 };
+  const enqueue = (name: ReturnType<typeof queue>, body: string, delaySeconds = 0) => {
+    const m: EmulatedMessage = { messageId: randomUUID(), body, receiveCount: 0, visibleAt: now() + delaySeconds * 1000 };
     name.messages.push(m);
     return { MessageId: m.messageId, MD5OfMessageBody: md5(body) };
   };
@@ -90,13 +112,13 @@ export async function startSqsEmulator(options: { region?: string; maxReceiveCou
     if (!/^AWS4-HMAC-SHA256 Credential=[^/]+\/\d{8}\/[a-z0-9-]+\/sqs\/aws4_request/.test(String(req.headers.authorization ?? ""))) {
       return sendError(res, 403, "InvalidClientTokenId", "the request is not signed for sqs");
     }
-    requests++;
+    if (target !== `${TARGET_PREFIX}ChangeMessageVisibility`) requests++;
     const fault = faults.find((f) => f.remaining > 0);
     if (fault) {
       fault.remaining--;
       return sendError(res, fault.status, fault.status === 503 ? "ServiceUnavailable" : "InternalError", "injected fault");
     }
-    let input: { QueueUrl?: unknown; MessageBody?: unknown; Entries?: unknown };
+    let input: { QueueUrl?: unknown; MessageBody?: unknown; Entries?: unknown; DelaySeconds?: unknown; ReceiptHandle?: unknown; VisibilityTimeout?: unknown };
     try {
       input = JSON.parse(text || "{}");
     } catch {
@@ -107,7 +129,18 @@ export async function startSqsEmulator(options: { region?: string; maxReceiveCou
     const operation = target.slice(TARGET_PREFIX.length);
     if (operation === "SendMessage") {
       if (typeof input.MessageBody !== "string" || input.MessageBody === "") return sendError(res, 400, "InvalidParameterValue", "MessageBody is required");
-      return sendJson(res, 200, enqueue(q, input.MessageBody));
+      const delay = input.DelaySeconds ?? 0;
+      if (!Number.isInteger(delay) || (delay as number) < 0 || (delay as number) > 900) return sendError(res, 400, "InvalidParameterValue", "DelaySeconds must be 0 to 900");
+      return sendJson(res, 200, enqueue(q, input.MessageBody, delay as number));
+    }
+    if (operation === "ChangeMessageVisibility") {
+      const timeout = input.VisibilityTimeout;
+      if (!Number.isInteger(timeout) || (timeout as number) < 0 || (timeout as number) > 43_200) return sendError(res, 400, "InvalidParameterValue", "VisibilityTimeout must be 0 to 43200");
+      const m = q.messages.find((x) => x.receiptHandle !== undefined && x.receiptHandle === input.ReceiptHandle);
+      if (!m) return sendError(res, 400, "ReceiptHandleIsInvalid", "The receipt handle is not valid.");
+      visibilityChanges++;
+      m.visibleAt = now() + (timeout as number) * 1000;
+      return sendJson(res, 200, {});
     }
     if (operation === "SendMessageBatch") {
       const entries = input.Entries;
@@ -145,14 +178,20 @@ export async function startSqsEmulator(options: { region?: string; maxReceiveCou
       if (!Number.isInteger(f.times) || f.times < 1) throw new Error("inject: times must be a positive integer");
       faults.push({ status: f.status, remaining: f.times });
     },
+    get visibilityChanges() {
+      return visibilityChanges;
+    },
     poll(name, max = 10) {
-      const batch = queue(name).messages.slice(0, max);
+      const t = now();
+      const batch = queue(name).messages.filter((m) => m.visibleAt <= t).slice(0, max);
       return {
         Records: batch.map((m) => {
           m.receiveCount++;
+          m.receiptHandle = randomUUID();
+          m.visibleAt = t + visibilityMs;
           return {
             messageId: m.messageId,
-            receiptHandle: randomUUID(),
+            receiptHandle: m.receiptHandle,
             body: m.body,
             attributes: { ApproximateReceiveCount: String(m.receiveCount), SentTimestamp: String(Date.now()) },
             messageAttributes: {},
@@ -180,6 +219,7 @@ export async function startSqsEmulator(options: { region?: string; maxReceiveCou
       queues.clear();
       faults.length = 0;
       requests = 0;
+      visibilityChanges = 0;
     },
     close: listening.close,
   };

@@ -12,6 +12,8 @@ export const keys = {
   trace: (connectorId: string, traceId: string) => `trace:${connectorId}:${traceId}`,
   discovery: (connectorId: string, discoveryId: string) => `discovery:${connectorId}:${discoveryId}`,
   job: (ref: string) => `job:${ref}`,
+  /** Events of an outbox job that MI accepted (a count, in order). */
+  jobProgress: (jobId: string) => `job-progress:${jobId}`,
   profileOf: (connectorId: string, deviceId: string) => `profile:${connectorId}:${h(deviceId)}`,
   webhookEvent: (eventId: string) => `webhook:event:${h(eventId)}`,
   attributeOrder: (deviceId: string, endpointId: string, clusterId: string, attributeId: string) =>

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { bundleNeeds, deployTemplate, FUNCTION_SETTINGS, MI_SERVICE_PRINCIPAL, type CloudFormationTemplate } from "../../engine/deploy/template.ts";
 import type { CompiledBundle } from "../../engine/mapping/compiled.ts";
 import { compiledBundle } from "../registration/bundle-fixture.ts";
+import { EVENT_JOB_MAX_ATTEMPTS } from "../../engine/handler/engine.ts";
 import { checkTemplate } from "./cfn-check.ts";
 
 const oauthBundle = compiledBundle({
@@ -41,16 +42,19 @@ const clientCredentialsBundle = compiledBundle({
  */
 const BASE_ACTIONS = [
   "iotmanagedintegrations:SendConnectorEvent",
-  "lambda:InvokeFunction",
   "dynamodb:GetItem",
   "dynamodb:PutItem",
   "dynamodb:DeleteItem",
   "logs:CreateLogStream",
   "logs:PutLogEvents",
   "sqs:SendMessage",
+  "sqs:ReceiveMessage",
+  "sqs:DeleteMessage",
+  "sqs:GetQueueAttributes",
+  "sqs:ChangeMessageVisibility",
 ];
 const SECRET_ACTIONS = ["secretsmanager:GetSecretValue", "kms:Decrypt"];
-/** What consuming the webhook event buffer takes (sqs:SendMessage to it is in BASE_ACTIONS already). */
+/** What consuming the webhook event buffer takes (the same actions consume the job queue, so they are in BASE_ACTIONS). */
 const BUFFER_CONSUMER_ACTIONS = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"];
 const WILDCARD_RESOURCE_OK = new Set(["iotmanagedintegrations:SendConnectorEvent", "kms:Decrypt"]);
 
@@ -69,16 +73,16 @@ const resourcesOf = (s: Statement) => [s.Resource].flat();
 
 /** Where each action may point, as a predicate on one Resource entry. */
 const SCOPE: Record<string, (r: any) => boolean> = {
-  "lambda:InvokeFunction": (r) => typeof r?.["Fn::Sub"] === "string" && /:function:\$\{FunctionName\}(:\*)?$/.test(r["Fn::Sub"]),
   "dynamodb:GetItem": (r) => r?.["Fn::GetAtt"]?.[0] === "StateTable",
   "dynamodb:PutItem": (r) => r?.["Fn::GetAtt"]?.[0] === "StateTable",
   "dynamodb:DeleteItem": (r) => r?.["Fn::GetAtt"]?.[0] === "StateTable",
   "logs:CreateLogStream": (r) => r?.["Fn::GetAtt"]?.[0] === "LogGroup",
   "logs:PutLogEvents": (r) => r?.["Fn::GetAtt"]?.[0] === "LogGroup",
-  "sqs:SendMessage": (r) => ["DeadLetterQueue", "EventBufferQueue"].includes(r?.["Fn::GetAtt"]?.[0]),
-  "sqs:ReceiveMessage": (r) => r?.["Fn::GetAtt"]?.[0] === "EventBufferQueue",
-  "sqs:DeleteMessage": (r) => r?.["Fn::GetAtt"]?.[0] === "EventBufferQueue",
-  "sqs:GetQueueAttributes": (r) => r?.["Fn::GetAtt"]?.[0] === "EventBufferQueue",
+  "sqs:SendMessage": (r) => ["JobQueue", "EventBufferQueue"].includes(r?.["Fn::GetAtt"]?.[0]),
+  "sqs:ReceiveMessage": (r) => ["JobQueue", "EventBufferQueue"].includes(r?.["Fn::GetAtt"]?.[0]),
+  "sqs:DeleteMessage": (r) => ["JobQueue", "EventBufferQueue"].includes(r?.["Fn::GetAtt"]?.[0]),
+  "sqs:GetQueueAttributes": (r) => ["JobQueue", "EventBufferQueue"].includes(r?.["Fn::GetAtt"]?.[0]),
+  "sqs:ChangeMessageVisibility": (r) => r?.["Fn::GetAtt"]?.[0] === "JobQueue",
   "secretsmanager:GetSecretValue": (r) => typeof r?.Ref === "string" && /SecretArn/.test(r.Ref),
   "iotmanagedintegrations:SendConnectorEvent": (r) => r === "*",
   "kms:Decrypt": (r) => r === "*",
@@ -116,7 +120,7 @@ describe("deployTemplate", () => {
     ["OAuth bundle", oauthBundle, BASE_ACTIONS],
     ["General Authorization bundle with webhooks", gaWebhookBundle, [...BASE_ACTIONS, ...SECRET_ACTIONS]],
     ["bundle with client-credentials calls", clientCredentialsBundle, BASE_ACTIONS],
-    ["bundle with a webhook event buffer", bufferedWebhookBundle, [...BASE_ACTIONS, ...BUFFER_CONSUMER_ACTIONS]],
+    ["bundle with a webhook event buffer", bufferedWebhookBundle, BASE_ACTIONS],
   ];
 
   it.each(cases)("%s: is valid CloudFormation syntax with intact references", (_name, bundle) => {
@@ -155,7 +159,7 @@ describe("deployTemplate", () => {
     expect(() => checkLeastPrivilege(more, BASE_ACTIONS)).toThrow();
   });
 
-  it("configures the function as specified: arm64, Node 22, 30 s, DLQ, no Lambda retries", () => {
+  it("configures the function as specified: arm64, Node 22, 30 s, deferred work on the job queue", () => {
     const t = deployTemplate(oauthBundle);
     const fn = t.Resources.Function!.Properties as any;
     expect(fn).toMatchObject({
@@ -164,11 +168,11 @@ describe("deployTemplate", () => {
       Handler: "index.handler",
       MemorySize: 512,
       Timeout: FUNCTION_SETTINGS.timeoutSeconds,
-      DeadLetterConfig: { TargetArn: { "Fn::GetAtt": ["DeadLetterQueue", "Arn"] } },
     });
     expect(fn.Environment.Variables.C2C_STATE_TABLE).toEqual({ Ref: "StateTable" });
-    const [[, invokeConfig]] = resourcesOfType(t, "AWS::Lambda::EventInvokeConfig");
-    expect(invokeConfig!.Properties).toMatchObject({ FunctionName: { Ref: "Function" }, MaximumRetryAttempts: 0 });
+    expect(fn.Environment.Variables.C2C_JOB_QUEUE_URL).toEqual({ Ref: "JobQueue" });
+    // No asynchronous self-invocation any more: no async config, no grant to invoke itself.
+    expect(resourcesOfType(t, "AWS::Lambda::EventInvokeConfig")).toHaveLength(0);
     const table = t.Resources.StateTable!.Properties as any;
     expect(table).toMatchObject({
       BillingMode: "PAY_PER_REQUEST",
@@ -227,7 +231,7 @@ describe("deployTemplate", () => {
       SqsManagedSseEnabled: true,
     });
     expect((t.Resources.EventBufferQueue!.Properties as any).VisibilityTimeout).toBeGreaterThanOrEqual(FUNCTION_SETTINGS.timeoutSeconds);
-    expect(resourcesOfType(t, "AWS::Lambda::EventSourceMapping").map(([, r]) => r.Properties)).toEqual([
+    expect(resourcesOfType(t, "AWS::Lambda::EventSourceMapping").filter(([name]) => name !== "JobQueueSourceMapping").map(([, r]) => r.Properties)).toEqual([
       {
         EventSourceArn: { "Fn::GetAtt": ["EventBufferQueue", "Arn"] },
         FunctionName: { Ref: "Function" },
@@ -242,9 +246,36 @@ describe("deployTemplate", () => {
   it.each(cases.filter(([, b]) => !b.webhooks?.buffer))("%s: has no event buffer, its grants or its event source mapping", (_name, bundle) => {
     const t = deployTemplate(bundle);
     expect(Object.keys(t.Resources).filter((k) => k.startsWith("EventBuffer"))).toEqual([]);
-    expect(resourcesOfType(t, "AWS::Lambda::EventSourceMapping")).toHaveLength(0);
+    expect(resourcesOfType(t, "AWS::Lambda::EventSourceMapping").map(([name]) => name)).toEqual(["JobQueueSourceMapping"]);
     const statements = roleStatements(t);
-    expect(statements.flatMap(actionsOf).filter((a) => BUFFER_CONSUMER_ACTIONS.includes(a))).toEqual([]);
-    expect(statements.filter((s) => actionsOf(s).includes("sqs:SendMessage")).flatMap(resourcesOf)).toEqual([{ "Fn::GetAtt": ["DeadLetterQueue", "Arn"] }]);
+    for (const action of [...BUFFER_CONSUMER_ACTIONS, "sqs:SendMessage"]) {
+      expect(statements.filter((s) => actionsOf(s).includes(action)).flatMap(resourcesOf)).toEqual([{ "Fn::GetAtt": ["JobQueue", "Arn"] }]);
+    }
+  });
+
+  it("puts deferred work on an SQS job queue: DLQ after more receives than any job has attempts, partial batch responses, an alarm on the DLQ", () => {
+    const t = deployTemplate(oauthBundle);
+    const q = t.Resources.JobQueue!.Properties as any;
+    expect(q).toMatchObject({
+      RedrivePolicy: { deadLetterTargetArn: { "Fn::GetAtt": ["DeadLetterQueue", "Arn"] }, maxReceiveCount: FUNCTION_SETTINGS.jobMaxReceiveCount },
+      SqsManagedSseEnabled: true,
+    });
+    expect(q.RedrivePolicy.maxReceiveCount).toBeGreaterThan(EVENT_JOB_MAX_ATTEMPTS);
+    expect(q.VisibilityTimeout).toBeGreaterThanOrEqual(FUNCTION_SETTINGS.timeoutSeconds);
+    // Outbox events keep trying for about two days; the queue must keep them at least that long.
+    expect(q.MessageRetentionPeriod).toBeGreaterThanOrEqual(2 * 24 * 3600);
+    expect(t.Resources.JobQueueSourceMapping!.Properties).toEqual({
+      EventSourceArn: { "Fn::GetAtt": ["JobQueue", "Arn"] },
+      FunctionName: { Ref: "Function" },
+      BatchSize: FUNCTION_SETTINGS.jobBatchSize,
+      FunctionResponseTypes: ["ReportBatchItemFailures"],
+    });
+    expect(t.Resources.DeadLetterAlarm!.Properties).toMatchObject({
+      Namespace: "AWS/SQS",
+      MetricName: "ApproximateNumberOfMessagesVisible",
+      Dimensions: [{ Name: "QueueName", Value: { "Fn::GetAtt": ["DeadLetterQueue", "QueueName"] } }],
+      Threshold: 1,
+      ComparisonOperator: "GreaterThanOrEqualToThreshold",
+    });
   });
 });

@@ -62,7 +62,7 @@ async function handOff(store: StateStore): Promise<{ job: DeferredJob; run: (job
   const ack = (await engine.handle(command, { getRemainingTimeInMillis: () => 30_000 })) as any;
   expect(ack.header.responseCode).toBe(200);
   expect(jobs).toHaveLength(1);
-  return { job: jobs[0], run: (job) => engine.handle(job, { getRemainingTimeInMillis: () => 30_000 }) };
+  return { job: jobs[0], run: (job) => engine.runJob(job, { getRemainingTimeInMillis: () => 30_000 }) };
 }
 
 it("with DynamoDB, the job holds a reference only; the work is run, then removed from the store", async () => {
@@ -73,7 +73,7 @@ it("with DynamoDB, the job holds a reference only; the work is run, then removed
   expect(JSON.stringify(job)).not.toContain(FIXTURE_TOKEN);
   const ref = (job.payload as { ref: string }).ref;
   expect(typeof ref).toBe("string");
-  expect(await store.get(`job:${ref}`)).toMatchObject({ request: { header: { auth: { token: FIXTURE_TOKEN } } } });
+  expect(await store.get(`job:${ref}`)).toMatchObject({ operation: "AWS.SendCommand", work: { request: { header: { auth: { token: FIXTURE_TOKEN } } } } });
 
   expect(await run(job)).toMatchObject({ status: "done" });
   const [event] = await harness.mi.waitForEvents(1, 5000);
