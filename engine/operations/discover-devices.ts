@@ -155,13 +155,23 @@ export async function runDiscovery(
     const list = items === undefined ? [] : Array.isArray(items) ? items : [items];
     if (pending) await sendPage(env, userId, pending, PARTIAL_DISCOVERY_STATUS);
     pending = [];
+    // Translated and sent one event's worth at a time, so memory holds the vendor page and at most
+    // one event of built devices, not every device of the account. The last chunk of the page
+    // stays pending: whether it ends the discovery (200) is known only after the next page.
     for (const device of list) {
       const built = await buildDevice(env, ctx, device, filter);
       if (built === "filtered") continue;
-      if (built === "unsupported") result.unsupported++;
-      else pending.push(built);
+      if (built === "unsupported") {
+        result.unsupported++;
+        continue;
+      }
+      if (pending.length === DEVICES_PER_EVENT) {
+        await sendPage(env, userId, pending, PARTIAL_DISCOVERY_STATUS);
+        pending = [];
+      }
+      pending.push(built);
+      result.devices++;
     }
-    result.devices += pending.length;
     result.pages++;
     pageIndex++;
     // Hand off while the listing can still be resumed cleanly: after this page, before the next.

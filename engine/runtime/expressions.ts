@@ -1,11 +1,13 @@
 /**
  * JSONata evaluation for compiled mappings. Each expression is compiled once per container (the
- * cache is keyed by source text) with the conversion function library registered, then evaluated
+ * cache is keyed by source text, on first use) with the conversion function library and the native
+ * built-ins (builtins.ts: n log n `$sort`, `$distinct`, `$min`, `$max`) registered, then evaluated
  * with an input document (`$`) and the evaluation context bound as `$variables`.
  */
 import jsonata from "jsonata";
 import type { Expr } from "../mapping/compiled.ts";
 import { registerConversionFunctions } from "./functions.ts";
+import { registerNativeBuiltins } from "./builtins.ts";
 import { Bail, compileFast, type FastExpression } from "./fast-path.ts";
 
 type Compiled = { jsonata: ReturnType<typeof jsonata>; fast?: FastExpression };
@@ -36,6 +38,7 @@ function compiled(expr: Expr): Compiled {
       throw new ExpressionError(expr.at, expr.src, err);
     }
     registerConversionFunctions(j);
+    registerNativeBuiltins(j);
     c = { jsonata: j, fast: compileFast(j.ast() as Record<string, any>) };
     cache.set(expr.src, c);
   }

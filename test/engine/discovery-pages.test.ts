@@ -83,6 +83,41 @@ describe("paginated discovery", () => {
     expect(events[0].Devices[0].CapabilityReport.endpoints[0].clusters[0].attributes).toEqual([{ id: "0x0000", value: false }]);
   });
 
+  it("a large page is translated and sent one event at a time: memory holds one event of devices, not the page's", async () => {
+    const paged = structuredClone(bundle);
+    paged.operations.discoverDevices.list.pagination = { style: "page", param: "page", start: 1, maxPages: 10, hasMore: { src: "page < pages", at: "test" } };
+    const plugs = Array.from({ length: 250 }, (_, i) => plug(i + 1));
+    harness.vendor.load(
+      [
+        account,
+        { request: { method: "GET", path: "/v2/devices", query: { page: "1" } }, response: { status: 200, body: { items: plugs, page: 1, pages: 2 } } },
+        { request: { method: "GET", path: "/v2/devices", query: { page: "2" } }, response: { status: 200, body: { items: [plug(251)], page: 2, pages: 2 } } },
+      ],
+      "strict",
+    );
+    harness.mi.reset();
+    // How many events MI had received when the last device of the big page was translated.
+    let eventsBeforeLastDevice = -1;
+    const traced = createEngine(paged, {
+      store: new MemoryStateStore(),
+      logger: new RedactingLogger(memorySink(logs)),
+      dispatcher: undefined,
+      tracer: ({ input }) => {
+        if ((input as { serial?: string } | undefined)?.serial === "plug-250" && eventsBeforeLastDevice < 0) eventsBeforeLastDevice = harness.mi.events.length;
+      },
+    });
+    const ack = (await traced.handle(discovery("big1"), { getRemainingTimeInMillis: () => 30_000 })) as any;
+    expect(ack.header.responseCode).toBe(200);
+    expect(eventsBeforeLastDevice).toBe(2);
+    const events = harness.mi.events.map((e) => e.body as any);
+    expect(events.map((e) => [e.StatusCode, e.Devices.length])).toEqual([
+      [300, 100],
+      [300, 100],
+      [300, 50],
+      [200, 1],
+    ]);
+  });
+
   it("page numbers: pages are counted up while hasMore holds", async () => {
     const paged = structuredClone(bundle);
     paged.operations.discoverDevices.list.pagination = {
