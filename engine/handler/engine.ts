@@ -30,7 +30,7 @@ import type { OperationEnv } from "../operations/environment.ts";
 import { activateUser } from "../operations/activate-user.ts";
 import { deactivateUser } from "../operations/deactivate-user.ts";
 import { discoverDevices, reportDiscoveryFailure, runDiscovery, type DiscoveryProgress } from "../operations/discover-devices.ts";
-import { reportCommandFailure, sendCommand, HandOffCommand } from "../operations/send-command.ts";
+import { reportCommandFailure, resumeCommand, sendCommand, type CommandPlan } from "../operations/send-command.ts";
 import { errorToStatus, isTransient, safeMessage } from "../operations/errors.ts";
 import { isSqsEvent, type BatchResponse, type SqsEvent } from "../events/buffer-consumer.ts";
 
@@ -175,19 +175,15 @@ export class Engine {
       case "AWS.DiscoverDevices":
         return discoverDevices(env, this.deps.dispatcher ? { handOff: (progress) => this.handOff(env.request, progress) } : {});
       case "AWS.SendCommand":
-        try {
-          return await sendCommand(env, { handOffOnTimeout: !!this.deps.dispatcher });
-        } catch (err) {
-          if (!(err instanceof HandOffCommand)) throw err;
-          await this.handOff(env.request);
-          return ack(200, `Command ${(payload as SendCommandPayload).traceId} accepted, the vendor is slow: its result follows as an event`);
-        }
+        return sendCommand(env, this.deps.dispatcher ? { handOff: (plan) => this.handOff(env.request, undefined, plan) } : {});
     }
   }
 
-  private async handOff(request: ConnectorRequest, progress?: DiscoveryProgress): Promise<void> {
+  private async handOff(request: ConnectorRequest, progress?: DiscoveryProgress, plan?: CommandPlan): Promise<void> {
     const operation = request.payload.operationName;
-    const job = createDeferredJob({ operation, payload: await this.jobPayload({ request, progress }, operation) });
+    // A command's plan is in the store; a store that is not shared (memory) also needs it in the job.
+    const work: JobWork = { request, ...(progress ? { progress } : {}), ...(plan && !this.deps.store.durable ? { plan } : {}) };
+    const job = createDeferredJob({ operation, payload: await this.jobPayload(work, operation) });
     await this.dispatchJob(job);
     this.deps.logger.info("work handed off", { operation: job.operation, jobId: job.jobId });
   }
@@ -276,7 +272,7 @@ export class Engine {
     }
     const deadline = Deadline.fromLambdaContext(context, { budgetMs: this.deps.jobBudgetMs ?? 60_000 });
     try {
-      await this.executeJob(job, deadline, logger);
+      await this.executeJob(job, deadline, logger, attempt);
       await this.forgetJobWork(job);
       return { jobId: job.jobId, status: "done" };
     } catch (err) {
@@ -292,17 +288,18 @@ export class Engine {
     }
   }
 
-  private async executeJob(job: DeferredJob, deadline: Deadline, logger: Logger): Promise<void> {
+  private async executeJob(job: DeferredJob, deadline: Deadline, logger: Logger, attempt: number): Promise<void> {
     if (job.operation === EVENT_JOB) {
       await this.deliverEvents(job, logger);
       return;
     }
-    const { request, progress } = await this.jobWork<JobWork>(job);
+    const { request, progress, plan } = await this.jobWork<JobWork>(job);
     const env = await this.environment(request, deadline, logger);
     if (request.payload.operationName === "AWS.DiscoverDevices") {
       await runDiscovery(env, progress, this.deps.dispatcher ? (p) => this.handOff(request, p) : undefined);
     } else if (request.payload.operationName === "AWS.SendCommand") {
-      await sendCommand(env, { skipDedupe: true, throwTransient: true });
+      // The last attempt records a transient failure in the plan and reports it per command.
+      await resumeCommand(env, { carried: plan, retryTransient: attempt < job.maxAttempts });
     } else {
       throw new Error(`deferred job for unsupported operation ${request.payload.operationName}`);
     }
@@ -350,6 +347,8 @@ export class Engine {
 interface JobWork {
   request: ConnectorRequest;
   progress?: DiscoveryProgress;
+  /** The command's plan, carried only when the state store is not shared (memory). */
+  plan?: CommandPlan;
 }
 
 /** The outbox's work: events MI has not taken yet, each one request (already split and checked). */

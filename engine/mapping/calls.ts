@@ -23,6 +23,8 @@ export const CALL_FIELDS = [
   "success",
   "acceptStatus",
   "pagination",
+  "idempotent",
+  "batch",
 ] as const;
 
 /** Map-valued fields merge key by key: a use site can add one header without repeating the rest. */

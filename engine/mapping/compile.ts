@@ -136,6 +136,8 @@ class BundleCompiler {
     if (f.timeoutMs !== undefined) compiled.timeoutMs = f.timeoutMs;
     if (f.success !== undefined) compiled.success = this.expr(f.success, fieldPath(call, "success"));
     if (f.pagination !== undefined) compiled.pagination = this.pagination(call, f.pagination);
+    if (f.idempotent === true) compiled.idempotent = true;
+    if (f.batch !== undefined) compiled.batch = "items" in f.batch && f.batch.items !== undefined ? { items: f.batch.items, max: f.batch.max ?? 100 } : { merge: "deep" };
     return compiled;
   }
 
@@ -276,7 +278,10 @@ class BundleCompiler {
       return { id: field.id, hexId: formatFieldId(field.id), expr: this.expr(src, [...path, "responseFields", key]) };
     });
 
-    return { requests, confirms, responseFields, at: this.at(path) };
+    const action: CompiledAction = { requests, confirms, responseFields, at: this.at(path) };
+    if (command.verify !== undefined) action.verify = this.expr(command.verify, [...path, "verify"]);
+    if (command.affects !== undefined) action.affects = this.expr(command.affects, [...path, "affects"]);
+    return action;
   }
 
   private event(cluster: ClusterDef, key: string, event: NonNullable<Cluster["events"]>[string], path: Segment[]): CompiledMatterEvent {

@@ -32,8 +32,14 @@ export interface CompiledCall {
   success?: Expr;
   acceptStatus: number[];
   pagination?: { style: Pagination["style"]; param?: string; next?: Expr; start: number; hasMore?: Expr; maxPages: number };
+  /** Sending it twice does what sending it once does: a lost answer may be re-sent once. */
+  idempotent?: boolean;
+  /** How requests of this call from several commands of one MI request are combined. */
+  batch?: CallBatch;
   at: string;
 }
+
+export type CallBatch = { merge: "deep" } | { items: string; max: number };
 
 export interface CompiledAttributeRef {
   clusterId: number;
@@ -46,6 +52,10 @@ export interface CompiledAction {
   /** Attributes confirmed by a successful answer. */
   confirms: CompiledAttributeRef[];
   responseFields: Array<{ id: number; hexId: string; expr: Expr }>;
+  /** Over the device read again: whether a request whose answer was lost took effect. */
+  verify?: Expr;
+  /** Over the account's devices: the other devices this command changes. */
+  affects?: Expr;
   at: string;
 }
 

@@ -281,6 +281,29 @@ success?: Expression
  */
 acceptStatus?: number[]
 pagination?: Pagination
+/**
+ * Sending this request twice has the same effect as sending it once (an absolute state write such as `{ 'on': true }`, not a toggle). A request that was sent but whose answer was lost (timeout) is re-sent once only when this is true and the command declares no `verify`; otherwise its outcome is reported as unknown (504). Default false.
+ */
+idempotent?: boolean
+/**
+ * Requests of this call made by several Matter commands or attribute writes of ONE MI request for the same device are sent as fewer requests, in the order of the MI request. `merge: deep` deep-merges the JSON bodies of requests to the same method, URL and query into one body (later commands win on conflicting leaves); `items: <field>` concatenates the arrays under that top-level body field, at most `max` items per request (other fields deep-merged). Only commands whose action is this single request are batched.
+ */
+batch?: ({
+[k: string]: unknown
+} & {
+/**
+ * Deep-merge the JSON bodies into one.
+ */
+merge?: "deep"
+/**
+ * Top-level body field holding an array: the items of every request are concatenated.
+ */
+items?: string
+/**
+ * With `items`: at most this many items per request (default 100); more make further requests.
+ */
+max?: number
+})
 }
 /**
  * Names to values; each value is a JSONata expression (string) or a literal.
@@ -497,6 +520,31 @@ confirms?: {
 responseFields?: {
 [k: string]: Expression
 }
+/**
+ * Sending this request twice has the same effect as sending it once (an absolute state write such as `{ 'on': true }`, not a toggle). A request that was sent but whose answer was lost (timeout) is re-sent once only when this is true and the command declares no `verify`; otherwise its outcome is reported as unknown (504). Default false.
+ */
+idempotent?: boolean
+/**
+ * Requests of this call made by several Matter commands or attribute writes of ONE MI request for the same device are sent as fewer requests, in the order of the MI request. `merge: deep` deep-merges the JSON bodies of requests to the same method, URL and query into one body (later commands win on conflicting leaves); `items: <field>` concatenates the arrays under that top-level body field, at most `max` items per request (other fields deep-merged). Only commands whose action is this single request are batched.
+ */
+batch?: ({
+[k: string]: unknown
+} & {
+/**
+ * Deep-merge the JSON bodies into one.
+ */
+merge?: "deep"
+/**
+ * Top-level body field holding an array: the items of every request are concatenated.
+ */
+items?: string
+/**
+ * With `items`: at most this many items per request (default 100); more make further requests.
+ */
+max?: number
+})
+verify?: Expression
+affects?: Expression
 }
 /**
  * A Matter event raised from a webhook delivery.

@@ -27,7 +27,7 @@ describe("c2c invoke", () => {
     expect(r.stdout).toMatch(/← 200 GET \/v1\/lights\/all \d+ ms {2}\[\{"id":"d073d5141876"/);
     // Each evaluation names the line that declared it, with input and output.
     expect(r.stdout).toMatch(/ƒ mappings\/lifx\/connector\.yaml:\d+:\d+ {2}\$levelFromFraction\(brightness\)\n\s+in: .*"brightness":0\.29999.*\n\s+out: 76\n/);
-    expect(r.stdout).toMatch(/ƒ mappings\/lifx\/connector\.yaml:70:\d+ {2}\$sort\(response\.location\.id\)\[0\]/);
+    expect(r.stdout).toMatch(/ƒ mappings\/lifx\/connector\.yaml:72:\d+ {2}\$sort\(response\.location\.id\)\[0\]/);
     // The ACK and the discovery event.
     expect(r.stdout).toMatch(/ACK \(\d+ ms\)\n\s+\{\n\s+"header": \{\n\s+"responseCode": 200/);
     expect(r.stdout).toMatch(/Events \(1\)/);

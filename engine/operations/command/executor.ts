@@ -1,0 +1,275 @@
+/**
+ * Execution of a CommandPlan, the same for the synchronous attempt and for a deferred job. Each
+ * request's state is recorded before it is sent and after its answer, so an execution that stops
+ * (hand-off, crash) is resumed without sending anything twice:
+ * - succeeded / failed steps are not sent again; their recorded answer is used;
+ * - a step that was sent but whose answer was lost (unknown) is confirmed by the command's
+ *   `verify` read where declared (the read waits until the request's timeout has passed), else
+ *   re-sent once if its call is declared `idempotent`, else reported 504: never repeated blindly.
+ */
+import type { SendCommandPayload } from "../../mi/protocol.ts";
+import type { CompiledAction, CompiledCall } from "../../mapping/compiled.ts";
+import { formatAttributeId } from "../../matter/ids.ts";
+import { bindings, type EvalContext } from "../../runtime/context.ts";
+import { readCluster } from "../../runtime/device-model.ts";
+import { vendorAuth } from "../../runtime/credentials.ts";
+import { VendorError } from "../../vendor/types.ts";
+import type { OperationEnv } from "../environment.ts";
+import { errorToStatus, isTransient, safeMessage } from "../errors.ts";
+import { savePlan, type CommandPlan, type PlanStep } from "./plan.ts";
+import { readDevice } from "./planner.ts";
+import { partDefinition, safeId } from "./request.ts";
+
+export interface CommandOutcome {
+  status: number;
+  message?: string;
+  /** Failed before any vendor effect, with a failure a later attempt may not meet again. */
+  transient?: boolean;
+  attributes: Array<{ cluster: string; attribute: string; value: unknown }>;
+  fields: Record<string, unknown>;
+}
+
+export interface ExecuteOptions {
+  /**
+   * Synchronous attempt with a dispatcher: a request whose answer is late, or that no longer
+   * fits in the budget, hands the rest of the plan to a deferred job.
+   */
+  handOff: boolean;
+  /** A job with attempts left: a transient failure (no vendor effect) is retried by the job. */
+  retryTransient: boolean;
+  /** Waits (verify reads after the request's timeout); injectable for tests. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** Thrown when the rest of the plan goes to a deferred job; the plan is saved. */
+export class HandOffCommand extends Error {
+  constructor(readonly plan: CommandPlan) {
+    super("command handed off");
+    this.name = "HandOffCommand";
+  }
+}
+
+/** A transient failure inside a job with attempts left: the job is retried, the step is planned again. */
+export class RetryCommand extends Error {
+  constructor(readonly cause: unknown) {
+    super("command retried later");
+    this.name = "RetryCommand";
+  }
+}
+
+/** Time kept back on the synchronous path for reporting and handing off. */
+export const HANDOFF_RESERVE_MS = 300;
+
+export const UNKNOWN_OUTCOME_MESSAGE =
+  "vendor did not answer in time: the request may have been carried out; it is not repeated (the mapping declares neither verify nor idempotent)";
+
+export async function executePlan(env: OperationEnv, plan: CommandPlan, opts: ExecuteOptions): Promise<CommandOutcome[]> {
+  const connectorId = (env.request.payload as SendCommandPayload).connectorId;
+  const save = () => savePlan(env.store, connectorId, plan);
+  const responses: Record<string, unknown> = {};
+  const outcomes: CommandOutcome[] = [];
+  for (const pc of plan.commands) {
+    const outcome: CommandOutcome = { status: 200, attributes: [], fields: {} };
+    outcomes.push(outcome);
+    const failure = pc.failure ?? plan.failure;
+    if (failure) {
+      Object.assign(outcome, { status: failure.status, message: failure.message, transient: failure.transient });
+      continue;
+    }
+    try {
+      for (const part of pc.parts) {
+        const def = partDefinition(env, plan, pc, part, responses);
+        if (part.kind === "read") {
+          await readState(env, def.ctx, def.cluster, pc.fields, plan.device, outcome);
+          continue;
+        }
+        for (const index of part.steps) {
+          const step = plan.steps[index];
+          const call = def.action!.requests[step.owner.request];
+          await settle(env, plan, step, call, def.action!, def.ctx, opts, save);
+          if (step.state === "failed") throw new StepFailed(step.error!);
+          if (step.state === "unknown") throw new StepFailed({ status: 504, message: UNKNOWN_OUTCOME_MESSAGE, transient: false });
+          def.ctx.response = step.response?.body;
+          def.ctx.status = step.response?.status;
+          def.ctx.headers = step.response?.headers;
+          if (step.response) responses[step.name] = step.response.body;
+        }
+        await confirm(env, def.ctx, def.endpoint, def.cluster, def.action!, outcome);
+        if (part.kind === "write") {
+          // A successful write confirms the written value unless the mapping confirmed it otherwise.
+          const attr = def.cluster.attributes.find((a) => a.id === part.attributeId)!;
+          if (!outcome.attributes.some((a) => a.cluster === def.cluster.hexId && a.attribute === attr.hexId)) {
+            outcome.attributes.push({ cluster: def.cluster.hexId, attribute: attr.hexId, value: def.ctx.value });
+          }
+        }
+      }
+    } catch (err) {
+      if (err instanceof HandOffCommand || err instanceof RetryCommand) throw err;
+      const f = err instanceof StepFailed ? err.failure : { status: errorToStatus(err, env.bundle), message: safeMessage(err), transient: false };
+      Object.assign(outcome, { status: f.status, message: f.message, transient: f.transient, attributes: [], fields: {} });
+      env.logger.warn("command failed", { command: pc.key, cluster: pc.clusterRef, status: f.status, error: err instanceof StepFailed ? undefined : err });
+    }
+  }
+  return outcomes;
+}
+
+class StepFailed extends Error {
+  constructor(readonly failure: { status: number; message: string; transient: boolean }) {
+    super(failure.message);
+  }
+}
+
+/** Brings a step to succeeded, failed or unknown (given up), recording every change. */
+async function settle(
+  env: OperationEnv,
+  plan: CommandPlan,
+  step: PlanStep,
+  call: CompiledCall,
+  action: CompiledAction,
+  ctx: EvalContext,
+  opts: ExecuteOptions,
+  save: () => Promise<void>,
+): Promise<void> {
+  for (;;) {
+    if (step.state === "succeeded" || step.state === "failed" || (step.state === "unknown" && step.givenUp)) return;
+    if (step.state === "sent" || step.state === "unknown") {
+      // An earlier execution sent it and never learnt the answer.
+      step.state = "unknown";
+      if (opts.handOff) {
+        await save();
+        throw new HandOffCommand(plan);
+      }
+      await resolveUnknown(env, plan, step, call, action, ctx, opts, save);
+      continue;
+    }
+    // planned
+    if (opts.handOff && env.deadline.remainingMs() < HANDOFF_RESERVE_MS) {
+      await save();
+      throw new HandOffCommand(plan);
+    }
+    if (!step.request) {
+      const { auth: _auth, ...request } = await env.calls.buildSpec(call, ctx);
+      step.request = request;
+    }
+    step.state = "sent";
+    step.sentAt = Date.now();
+    await save();
+    try {
+      const res = await env.vendor.call({ ...step.request, auth: vendorAuth(env.bundle, call, env.auth) }, env.deadline);
+      step.response = { status: res.status, headers: res.headers, body: res.body };
+      try {
+        await env.calls.checkSuccess(call, ctx, res);
+        step.state = "succeeded";
+      } catch (err) {
+        step.state = "failed";
+        step.error = { status: errorToStatus(err, env.bundle), message: safeMessage(err), transient: false };
+      }
+      await save();
+    } catch (err) {
+      if (err instanceof VendorError && (err.kind === "timeout" || err.kind === "deadline") && err.attempts > 0) {
+        step.state = "unknown";
+        await save();
+        env.logger.warn("vendor answer lost after the request was sent", { label: step.name, kind: err.kind });
+        continue;
+      }
+      // No vendor effect: not sent (budget), refused with an HTTP error, or unreachable.
+      const transient = isTransient(err);
+      if (transient && opts.retryTransient) {
+        step.state = "planned";
+        await save();
+        throw new RetryCommand(err);
+      }
+      if (opts.handOff && err instanceof VendorError && err.kind === "deadline") {
+        step.state = "planned";
+        await save();
+        throw new HandOffCommand(plan);
+      }
+      step.state = "failed";
+      step.error = { status: errorToStatus(err, env.bundle), message: safeMessage(err), transient };
+      await save();
+    }
+  }
+}
+
+/** verify read (after the request's own timeout), else one re-send of an idempotent call, else give up. */
+async function resolveUnknown(
+  env: OperationEnv,
+  plan: CommandPlan,
+  step: PlanStep,
+  call: CompiledCall,
+  action: CompiledAction,
+  ctx: EvalContext,
+  opts: ExecuteOptions,
+  save: () => Promise<void>,
+): Promise<void> {
+  if (action.verify && env.bundle.operations.getDevice) {
+    const settledAt = (step.sentAt ?? 0) + (step.request?.timeoutMs ?? 0);
+    const wait = Math.min(settledAt - Date.now(), env.deadline.remainingMs() - HANDOFF_RESERVE_MS);
+    if (wait > 0) await (opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))))(wait);
+    let took: unknown;
+    try {
+      const now = await readDevice(env, ctx);
+      took = await env.evaluator.evaluate(action.verify, now, bindings({ ...ctx, before: plan.device, device: now } as EvalContext));
+    } catch (err) {
+      if (opts.retryTransient && isTransient(err)) throw new RetryCommand(err);
+      env.logger.warn("the read confirming a command failed", { label: step.name, error: err });
+      step.givenUp = true;
+      await save();
+      return;
+    }
+    if (took === true) {
+      step.state = "succeeded";
+      env.logger.info("lost answer confirmed by reading the device", { label: step.name });
+    } else if (step.resends < 1) {
+      // The read shows the vendor did not carry the request out: it is sent once more.
+      step.state = "planned";
+      step.resends++;
+    } else step.givenUp = true;
+    await save();
+    return;
+  }
+  if (step.idempotent && step.resends < 1) {
+    step.state = "planned";
+    step.resends++;
+  } else step.givenUp = true;
+  await save();
+}
+
+async function confirm(
+  env: OperationEnv,
+  ctx: EvalContext,
+  endpoint: ReturnType<typeof partDefinition>["endpoint"],
+  cluster: ReturnType<typeof partDefinition>["cluster"],
+  action: CompiledAction,
+  outcome: CommandOutcome,
+): Promise<void> {
+  for (const c of action.confirms) {
+    const v = await env.evaluator.evaluate(c.expr, ctx, bindings(ctx));
+    if (v === undefined) continue;
+    const target = endpoint.clusters.find((x) => x.id === c.clusterId) ?? cluster;
+    const attr = target.attributes.find((a) => a.id === c.attributeId);
+    const entry = { cluster: target.hexId, attribute: attr?.hexId ?? formatAttributeId(c.attributeId), value: v };
+    const at = outcome.attributes.findIndex((a) => a.cluster === entry.cluster && a.attribute === entry.attribute);
+    if (at >= 0) outcome.attributes[at] = entry;
+    else outcome.attributes.push(entry);
+  }
+  for (const f of action.responseFields) {
+    const v = await env.evaluator.evaluate(f.expr, ctx, bindings(ctx));
+    if (v !== undefined) outcome.fields[f.hexId] = v;
+  }
+}
+
+async function readState(
+  env: OperationEnv,
+  ctx: EvalContext,
+  cluster: ReturnType<typeof partDefinition>["cluster"],
+  fields: Record<string, unknown>,
+  device: unknown,
+  outcome: CommandOutcome,
+): Promise<void> {
+  if (device === undefined) throw new StepFailed({ status: 501, message: "ReadState needs operations.getDevice in the mapping", transient: false });
+  const ids = Object.keys(fields).filter((k) => k !== "*");
+  const only = ids.length ? new Set(ids.map(safeId)) : undefined;
+  const values = await readCluster(cluster, device, env.evaluator, ctx, only);
+  for (const [attribute, value] of values) outcome.attributes.push({ cluster: cluster.hexId, attribute, value });
+}

@@ -1,0 +1,230 @@
+/**
+ * Planning: the MI request -> a CommandPlan. Runs once per MI request (the first attempt, or a
+ * retry that re-executes a request that failed before any vendor effect). It reads the device
+ * where the commands need its state, checks every command against the device's profile, builds
+ * each part's first vendor request now (so a Toggle's target is fixed here) and combines the
+ * requests the mapping declares batchable.
+ */
+import type { SendCommandPayload } from "../../mi/protocol.ts";
+import type { CompiledProfile } from "../../mapping/compiled.ts";
+import { parseMatterId, READ_STATE, UPDATE_STATE } from "../../matter/ids.ts";
+import { bindings, type EvalContext } from "../../runtime/context.ts";
+import { matchProfile } from "../../runtime/device-model.ts";
+import { VendorError } from "../../vendor/types.ts";
+import type { OperationEnv } from "../environment.ts";
+import { baseContext } from "../environment.ts";
+import { errorToStatus, isTransient, safeMessage } from "../errors.ts";
+import { keys, TTL } from "../keys.ts";
+import { combine, batchKey, type BatchMember } from "./batch.ts";
+import type { CommandPlan, PlannedCommand, PlanPart, PlanStep, StoredRequest } from "./plan.ts";
+import { commandEntries, partDefinition, requestCommands, safeId } from "./request.ts";
+
+/** A command that cannot be carried out as asked; nothing is sent for it. */
+export class CommandRefused extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export async function buildPlan(env: OperationEnv): Promise<CommandPlan> {
+  const p = env.request.payload as SendCommandPayload;
+  const plan: CommandPlan = { version: 1, traceId: p.traceId, commands: [], steps: [] };
+  const ctx: EvalContext = { ...baseContext(env), deviceId: p.connectorDeviceId };
+  let profile: CompiledProfile | undefined;
+  try {
+    const resolved = await resolveDevice(env, ctx, p);
+    profile = resolved.profile;
+    if (resolved.device !== undefined) plan.device = resolved.device;
+  } catch (err) {
+    plan.failure = describeFailure(err, env);
+    env.logger.warn("device could not be resolved for the command", { status: plan.failure.status, error: err });
+    plan.commands = requestCommands(p).map((c) => ({ ...c, failure: plan.failure, parts: [] }));
+    return plan;
+  }
+  if (profile) plan.profileId = profile.id;
+
+  for (const c of requestCommands(p)) {
+    const pc: PlannedCommand = { ...c, parts: [] };
+    plan.commands.push(pc);
+    try {
+      pc.parts = partsOf(profile, pc);
+    } catch (err) {
+      pc.failure = describeFailure(err, env);
+    }
+  }
+  await buildFirstRequests(env, plan);
+  return plan;
+}
+
+function describeFailure(err: unknown, env: OperationEnv): { status: number; message: string; transient: boolean } {
+  if (err instanceof CommandRefused) return { status: err.status, message: err.message, transient: false };
+  return { status: errorToStatus(err, env.bundle), message: safeMessage(err), transient: isTransient(err) };
+}
+
+/** The actions an MI command becomes, or a refusal naming why the profile cannot do it. */
+function partsOf(profile: CompiledProfile | undefined, pc: PlannedCommand): PlanPart[] {
+  if (!profile) throw new CommandRefused(404, "no profile of this connector supports the device");
+  const endpoint = profile.endpoints.find((e) => e.id === pc.endpointId);
+  if (!endpoint) throw new CommandRefused(404, `endpoint is not part of the device profile ${profile.id}`);
+  const cluster = endpoint.clusters.find((c) => c.id === safeId(pc.clusterRef));
+  if (!cluster) throw new CommandRefused(404, `cluster ${pc.clusterRef} is not supported on this endpoint`);
+  let commandId: number;
+  try {
+    commandId = parseMatterId(pc.key);
+  } catch {
+    throw new CommandRefused(400, `command id ${pc.key} is not a Matter id`);
+  }
+  if (commandId === READ_STATE) return [{ kind: "read", steps: [] }];
+  if (commandId === UPDATE_STATE) {
+    const parts = Object.keys(pc.fields).map((k): PlanPart => {
+      const attr = cluster.attributes.find((a) => a.id === safeId(k));
+      if (!attr) throw new CommandRefused(400, `attribute ${k} is not part of cluster ${cluster.name} in this profile`);
+      if (!attr.write) throw new CommandRefused(405, `attribute ${attr.name} of cluster ${cluster.name} cannot be written`);
+      return { kind: "write", attributeId: attr.id, steps: [] };
+    });
+    if (!parts.length) throw new CommandRefused(400, "UpdateState names no attribute");
+    return parts;
+  }
+  const cmd = cluster.commands.find((c) => c.id === commandId);
+  if (!cmd) throw new CommandRefused(501, `command ${pc.key} of cluster ${cluster.name} is not supported`);
+  return [{ kind: "invoke", steps: [] }];
+}
+
+/**
+ * Every part's first request is built now, from the device as read at planning; batchable ones
+ * are combined. Later requests of a multi-request action depend on earlier answers and are built
+ * when due (from the same recorded state).
+ */
+async function buildFirstRequests(env: OperationEnv, plan: CommandPlan): Promise<void> {
+  const responses: Record<string, unknown> = {};
+  type Built = { ci: number; pi: number; request: StoredRequest; name: string; idempotent: boolean; batchable: boolean; rest: number };
+  const built: Built[] = [];
+  for (const [ci, pc] of plan.commands.entries()) {
+    if (pc.failure) continue;
+    try {
+      const made: Built[] = [];
+      for (const [pi, part] of pc.parts.entries()) {
+        if (part.kind === "read") continue;
+        const def = partDefinition(env, plan, pc, part, responses);
+        const call = def.action!.requests[0];
+        const { auth: _auth, ...request } = await env.calls.buildSpec(call, def.ctx);
+        const single = def.action!.requests.length === 1;
+        made.push({ ci, pi, request, name: call.name, idempotent: call.idempotent === true, batchable: single && !!call.batch, rest: def.action!.requests.length - 1 });
+      }
+      built.push(...made);
+    } catch (err) {
+      pc.failure = describeFailure(err, env);
+    }
+  }
+  // Group batchable requests; each group (or chunk of it) becomes one step at its first member's place.
+  const groups = new Map<string, Built[]>();
+  for (const b of built) {
+    if (!b.batchable || plan.commands[b.ci].failure) continue;
+    const k = batchKey(b.name, b.request);
+    groups.set(k, [...(groups.get(k) ?? []), b]);
+  }
+  const placed = new Set<Built>();
+  for (const b of built) {
+    if (placed.has(b) || plan.commands[b.ci].failure) continue;
+    const pc = plan.commands[b.ci];
+    const call = partDefinitionCall(env, plan, b.ci, b.pi);
+    const group = b.batchable ? groups.get(batchKey(b.name, b.request))! : [b];
+    const members: BatchMember[] = group.map((m, i) => ({ id: i, request: m.request }));
+    for (const out of call.batch && group.length > 1 ? combine(call.batch, members) : members.map((m) => ({ request: m.request, members: [m.id] }))) {
+      const step: PlanStep = {
+        owner: { command: group[out.members[0]].ci, part: group[out.members[0]].pi, request: 0 },
+        name: b.name,
+        idempotent: b.idempotent,
+        request: out.request,
+        state: "planned",
+        resends: 0,
+      };
+      const index = plan.steps.push(step) - 1;
+      for (const m of out.members) plan.commands[group[m].ci].parts[group[m].pi].steps.push(index);
+    }
+    for (const m of group) placed.add(m);
+    // Later requests of a multi-request action follow its first, unbuilt until due.
+    for (let r = 1; r <= b.rest; r++) {
+      const later = partDefinitionCall(env, plan, b.ci, b.pi, r);
+      const index = plan.steps.push({ owner: { command: b.ci, part: b.pi, request: r }, name: later.name, idempotent: later.idempotent === true, state: "planned", resends: 0 }) - 1;
+      pc.parts[b.pi].steps.push(index);
+    }
+  }
+}
+
+function partDefinitionCall(env: OperationEnv, plan: CommandPlan, ci: number, pi: number, request = 0) {
+  const pc = plan.commands[ci];
+  return partDefinition(env, plan, pc, pc.parts[pi], {}).action!.requests[request];
+}
+
+async function resolveDevice(env: OperationEnv, ctx: EvalContext, p: SendCommandPayload): Promise<{ profile?: CompiledProfile; device?: unknown }> {
+  const get = env.bundle.operations.getDevice;
+  if (get) {
+    // A device's profile does not change: once known, commands that do not read the device's
+    // state skip the extra vendor read (one request less per command, and less rate limit).
+    const cacheKey = keys.profileOf(p.connectorId, p.connectorDeviceId);
+    if (!needsDeviceState(env, p)) {
+      const cached = await env.store.get<string>(cacheKey);
+      const profile = env.bundle.profiles.find((pr) => pr.id === cached);
+      if (profile) return { profile };
+    }
+    const device = await readDevice(env, ctx);
+    if (device === undefined || device === null) throw new CommandRefused(404, "device not found at the vendor");
+    const profile = await matchProfile(env.bundle, device, env.evaluator, { ...ctx, device });
+    if (profile) await env.store.put(cacheKey, profile.id, TTL.profileOf);
+    return { profile, device };
+  }
+  // Without a device read, the first profile that has every targeted cluster on its endpoint.
+  const targets = p.endpoints.flatMap((e) => e.clusters.map((c) => [e.id, parseMatterId(c.id)] as const));
+  const profile = env.bundle.profiles.find((pr) =>
+    targets.every(([epId, cid]) => pr.endpoints.some((e) => e.id === epId && e.clusters.some((c) => c.id === cid))),
+  );
+  return { profile };
+}
+
+/** The device's vendor state through operations.getDevice (undefined: the vendor does not know it). */
+export async function readDevice(env: OperationEnv, ctx: EvalContext): Promise<unknown> {
+  const get = env.bundle.operations.getDevice;
+  if (!get) throw new VendorError("the mapping declares no operations.getDevice", { kind: "invalid-request" });
+  const res = await env.calls.run(get.request, ctx, env.deadline);
+  return env.evaluator.evaluate(get.device, res.body, bindings({ ...ctx, response: res.body }));
+}
+
+/**
+ * Whether the request needs the device's current vendor state: ReadState does, and so does any
+ * command of any profile whose expressions read `device` or `before` (e.g. Toggle confirming the
+ * opposite of the previous state). Judged on the expression text, erring towards reading.
+ */
+function needsDeviceState(env: OperationEnv, p: SendCommandPayload): boolean {
+  for (const ep of p.endpoints) {
+    for (const c of ep.clusters) {
+      const clusterId = safeId(c.id);
+      for (const [key] of commandEntries(c)) {
+        const id = safeId(key);
+        if (id === READ_STATE) return true;
+        for (const profile of env.bundle.profiles) {
+          const cluster = profile.endpoints.find((e) => e.id === ep.id)?.clusters.find((x) => x.id === clusterId);
+          const actions = id === UPDATE_STATE ? cluster?.attributes.map((a) => a.write) : [cluster?.commands.find((x) => x.id === id)?.action];
+          if (actions?.some((a) => a && sources(a).some((src) => READS_DEVICE.test(src)))) return true;
+        }
+      }
+    }
+  }
+  return false;
+}
+
+const READS_DEVICE = /\b(device|before)\b/;
+
+/** Every expression source inside a compiled action. */
+function sources(node: unknown, out: string[] = []): string[] {
+  if (Array.isArray(node)) for (const n of node) sources(n, out);
+  else if (node && typeof node === "object") {
+    const o = node as Record<string, unknown>;
+    if (typeof o.src === "string" && typeof o.at === "string") out.push(o.src);
+    else for (const v of Object.values(o)) sources(v, out);
+  }
+  return out;
+}
