@@ -95,8 +95,8 @@ export class Engine {
     this.evaluator = new Evaluator(deps.tracer);
     this.jobSigner = deps.jobSigner ?? new JobSigner();
     const dispatcher = deps.dispatcher;
-    this.publisher = new EventPublisher(deps.sink, deps.store, deps.logger, dispatcher ? (input) => this.deferEvent(input) : undefined);
-    this.directPublisher = new EventPublisher(deps.sink, deps.store, deps.logger);
+    this.publisher = new EventPublisher(deps.sink, deps.store, deps.logger, dispatcher ? (parts) => this.deferEvents(parts) : undefined);
+    this.directPublisher = this.publisher.direct();
   }
 
   async handle(event: unknown, context?: LambdaContextLike): Promise<unknown> {
@@ -135,9 +135,9 @@ export class Engine {
     await this.deps.dispatcher!.dispatch(this.jobSigner.sign(job), options);
   }
 
-  /** An event MI did not take now goes to the outbox: a deferred job that delivers it later. */
-  private async deferEvent(input: SendConnectorEventInput): Promise<void> {
-    const job = createDeferredJob({ operation: EVENT_JOB, payload: await this.jobPayload({ events: [input] }, EVENT_JOB), maxAttempts: EVENT_JOB_MAX_ATTEMPTS });
+  /** Parts of an event MI did not take now go to the outbox: a deferred job that delivers them later. */
+  private async deferEvents(parts: SendConnectorEventInput[]): Promise<void> {
+    const job = createDeferredJob({ operation: EVENT_JOB, payload: await this.jobPayload({ events: parts } satisfies EventJobWork, EVENT_JOB), maxAttempts: EVENT_JOB_MAX_ATTEMPTS });
     await this.dispatchJob(job);
   }
 
@@ -149,6 +149,7 @@ export class Engine {
       return ack(400, `malformed request: ${first}`);
     }
     const request = event as ConnectorRequest;
+    this.deps.dispatcher?.prepare?.();
     const deadline = Deadline.fromLambdaContext(context, { budgetMs: (this.deps.ackBudgetMs ?? DEFAULT_ACK_BUDGET_MS) - ACK_RESERVE_MS });
     const logger = this.deps.logger.child({ operation: request.payload.operationName, requestId: context?.awsRequestId });
     const started = Date.now();
@@ -238,7 +239,8 @@ export class Engine {
       evaluator,
       calls: new CallRunner(this.deps.bundle, this.deps.vendor, evaluator, auth),
       vendor: this.deps.vendor,
-      publisher: this.publisher,
+      // Every request to MI on this path is bounded by what is left of the budget: the ACK never waits on MI.
+      publisher: this.publisher.within(deadline),
       store: this.deps.store,
       logger,
       deadline,
@@ -316,7 +318,10 @@ export class Engine {
     const progressKey = keys.jobProgress(job.jobId);
     let done = (await this.deps.store.get<number>(progressKey)) ?? 0;
     for (; done < events.length; done++) {
-      await this.directPublisher.publish(events[done]!);
+      if (!(await this.directPublisher.publishParts([events[done]!]))) {
+        logger.warn("the user was deactivated: the rest of the deferred events is not sent", { notSent: events.length - done });
+        return;
+      }
       await this.deps.store.put(progressKey, done + 1, TTL.job);
     }
     logger.info("deferred events delivered", { events: events.length });
@@ -326,6 +331,10 @@ export class Engine {
     if (job.operation === EVENT_JOB) {
       // MI refused the event for good: it cannot be reported to MI, so it is logged as lost, with MI's reason.
       logger.error("event could not be delivered to managed integrations", { error: err });
+      return;
+    }
+    if (err instanceof SendConnectorEventError) {
+      // MI refused an event of this job for good (logged by the publisher): a failure event would be refused too.
       return;
     }
     if (err instanceof JobStateMissing) {

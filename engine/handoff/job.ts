@@ -31,6 +31,11 @@ export interface DispatchOptions {
 export interface JobDispatcher {
   /** Resolves once the job has been handed over (durably, for a queue), not when it has run. */
   dispatch(job: DeferredJob, options?: DispatchOptions): Promise<void>;
+  /**
+   * Starts loading what a dispatch needs (a queue client), without waiting: called when a request
+   * that may hand work off begins, so a hand-off at the end of the budget does not pay for it.
+   */
+  prepare?(): void;
 }
 
 export const DEFAULT_MAX_ATTEMPTS = 3;

@@ -72,6 +72,11 @@ export class SqsJobQueue implements JobDispatcher, JobQueueControl {
     }
   }
 
+  prepare(): void {
+    // Loading the SQS client costs about 250 ms once per container: overlap it with the operation's own waiting.
+    this.sdk().catch(() => undefined);
+  }
+
   /** Hides a received message for `delayMs` (its backoff): SQS hands it out again afterwards. */
   async retryLater(receiptHandle: string, delayMs: number): Promise<void> {
     const { ChangeMessageVisibilityCommand } = await import("@aws-sdk/client-sqs");

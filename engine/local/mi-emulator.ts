@@ -31,7 +31,11 @@ const SIGNING_NAME = "iotmanagedintegrations";
 const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
 const MAX_BODY_BYTES = 1024 * 1024;
 
-export type InjectedFault = { status: 429 | 500 | 503; times: number } | { latencyMs: number; times: number };
+/**
+ * `after`: let that many requests through first (e.g. MI failing after the first part of a split
+ * event). 400 answers ValidationException, 403 AccessDeniedException, 404 ResourceNotFoundException.
+ */
+export type InjectedFault = { status: 400 | 403 | 404 | 429 | 500 | 503; times: number; after?: number } | { latencyMs: number; times: number; after?: number };
 
 export interface ReceivedEvent {
   connectorId: string;
@@ -64,6 +68,10 @@ export interface MiEmulator {
    * latency faults delay the next `times` requests, which are then handled normally.
    */
   inject(fault: InjectedFault): void;
+  /** Requests received (any answer, injected faults included). */
+  readonly requests: number;
+  /** Drops the faults not yet used up, keeping what was recorded. */
+  clearFaults(): void;
   /** Resolves with the recorded events once there are at least `n`. */
   waitForEvents(n: number, timeoutMs?: number): Promise<ReceivedEvent[]>;
   reset(): void;
@@ -71,6 +79,9 @@ export interface MiEmulator {
 }
 
 const FAULT_ERROR_TYPES: Record<number, string> = {
+  400: "ValidationException",
+  403: "AccessDeniedException",
+  404: "ResourceNotFoundException",
   429: "ThrottlingException",
   500: "InternalServerException",
   503: "ServiceUnavailableException",
@@ -92,8 +103,18 @@ export async function startMiEmulator(options: MiEmulatorOptions = {}): Promise<
 
   const events: ReceivedEvent[] = [];
   const rejected: RejectedRequest[] = [];
-  const statusFaults: { status: 429 | 500 | 503; remaining: number }[] = [];
-  const latencyFaults: { latencyMs: number; remaining: number }[] = [];
+  const statusFaults: { status: 400 | 403 | 404 | 429 | 500 | 503; remaining: number; skip: number }[] = [];
+  const latencyFaults: { latencyMs: number; remaining: number; skip: number }[] = [];
+  let requests = 0;
+  /** The first fault still active; a fault with `skip` left lets this request through and counts it. */
+  const due = <F extends { remaining: number; skip: number }>(faults: F[]): F | undefined => {
+    const f = faults.find((x) => x.remaining > 0);
+    if (f && f.skip > 0) {
+      f.skip--;
+      return undefined;
+    }
+    return f;
+  };
   let waiters: { n: number; resolve: (e: ReceivedEvent[]) => void }[] = [];
 
   function reply(res: ServerResponse, status: number, body: unknown, errorType?: string): void {
@@ -110,13 +131,15 @@ export async function startMiEmulator(options: MiEmulatorOptions = {}): Promise<
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
+    requests++;
 
-    const latency = latencyFaults.find((f) => f.remaining > 0);
+    const latency = due(latencyFaults);
     if (latency) {
       latency.remaining--;
-      await new Promise((r) => setTimeout(r, latency.latencyMs));
+      // Unref'd: a long injected delay must not keep a test process alive after its client gave up.
+      await new Promise((r) => setTimeout(r, latency.latencyMs).unref());
     }
-    const fault = statusFaults.find((f) => f.remaining > 0);
+    const fault = due(statusFaults);
     if (fault) {
       fault.remaining--;
       return reject(res, new Rejection(fault.status, FAULT_ERROR_TYPES[fault.status], "injected fault"));
@@ -185,8 +208,15 @@ export async function startMiEmulator(options: MiEmulatorOptions = {}): Promise<
       if (!Number.isInteger(f.times) || f.times < 1) throw new Error("inject: times must be a positive integer");
       if ("status" in f) {
         if (!FAULT_ERROR_TYPES[f.status]) throw new Error(`inject: unsupported status ${f.status}`);
-        statusFaults.push({ status: f.status, remaining: f.times });
-      } else latencyFaults.push({ latencyMs: f.latencyMs, remaining: f.times });
+        statusFaults.push({ status: f.status, remaining: f.times, skip: f.after ?? 0 });
+      } else latencyFaults.push({ latencyMs: f.latencyMs, remaining: f.times, skip: f.after ?? 0 });
+    },
+    get requests() {
+      return requests;
+    },
+    clearFaults() {
+      statusFaults.length = 0;
+      latencyFaults.length = 0;
     },
     waitForEvents(n, timeoutMs = 5000) {
       if (events.length >= n) return Promise.resolve(events.slice());
@@ -210,6 +240,7 @@ export async function startMiEmulator(options: MiEmulatorOptions = {}): Promise<
       rejected.length = 0;
       statusFaults.length = 0;
       latencyFaults.length = 0;
+      requests = 0;
     },
     close() {
       return new Promise((resolve, rejectClose) => {

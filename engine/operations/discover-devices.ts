@@ -13,6 +13,7 @@ import { baseContext, type OperationEnv } from "./environment.ts";
 import { keys } from "./keys.ts";
 import { once } from "./idempotency.ts";
 import { errorToStatus, isTransient, safeMessage } from "./errors.ts";
+import { SendConnectorEventError } from "../mi/event-errors.ts";
 
 /** The documented "3xx while more pages follow"; the exact code is ours (c2c-protocol.md §4). */
 export const PARTIAL_DISCOVERY_STATUS = 300;
@@ -61,7 +62,8 @@ async function startDiscovery(
     }
     const status = errorToStatus(err, env.bundle);
     env.logger.error("discovery failed", { error: err, status });
-    await reportDiscoveryFailure(env, status, safeMessage(err));
+    // MI refused an event for good: another event would be refused too (and is not a retry MI asked for).
+    if (!(err instanceof SendConnectorEventError)) await reportDiscoveryFailure(env, status, safeMessage(err));
     return ack(status, `Device discovery ${p.deviceDiscoveryId} failed: ${safeMessage(err)}`);
   }
   return ack(200, `Discovering devices for discovery-job-id ${p.deviceDiscoveryId} with connector-id ${p.connectorId}`);

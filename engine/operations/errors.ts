@@ -9,6 +9,7 @@ import { ExpressionError } from "../runtime/expressions.ts";
 import { CredentialError } from "../runtime/credentials.ts";
 import { SecretReadError } from "../auth/secret-errors.ts";
 import { UserIdError } from "./user-identity.ts";
+import { SendConnectorEventError } from "../mi/event-errors.ts";
 
 export function errorToStatus(err: unknown, bundle?: CompiledBundle): number {
   if (err instanceof VendorError) {
@@ -41,6 +42,7 @@ export function safeMessage(err: unknown): string {
     }
   }
   if (err instanceof SecretReadError) return `General Authorization secret could not be read (${err.code})`;
+  if (err instanceof SendConnectorEventError) return `managed integrations refused the event (${err.name})`;
   if (err instanceof CredentialError) return err.message;
   if (err instanceof ExpressionError) return `mapping error at ${err.at}`;
   if (err instanceof UserIdError) return "mapping produced no valid user id";
