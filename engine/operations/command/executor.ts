@@ -8,7 +8,7 @@
  *   re-sent once if its call is declared `idempotent`, else reported 504: never repeated blindly.
  */
 import type { SendCommandPayload } from "../../mi/protocol.ts";
-import type { CompiledAction, CompiledCall } from "../../mapping/compiled.ts";
+import type { CompiledAction, CompiledCall, Expr } from "../../mapping/compiled.ts";
 import { formatAttributeId } from "../../matter/ids.ts";
 import { bindings, type EvalContext } from "../../runtime/context.ts";
 import { readCluster } from "../../runtime/device-model.ts";
@@ -86,7 +86,7 @@ export async function executePlan(env: OperationEnv, plan: CommandPlan, opts: Ex
         for (const index of part.steps) {
           const step = plan.steps[index];
           const call = def.action!.requests[step.owner.request];
-          await settle(env, plan, step, call, def.action!, def.ctx, opts, save);
+          await settle(env, plan, step, call, () => checksOf(env, plan, index, responses), def.ctx, opts, save);
           if (step.state === "failed") throw new StepFailed(step.error!);
           if (step.state === "unknown") throw new StepFailed({ status: 504, message: UNKNOWN_OUTCOME_MESSAGE, transient: false });
           def.ctx.response = step.response?.body;
@@ -113,6 +113,21 @@ export async function executePlan(env: OperationEnv, plan: CommandPlan, opts: Ex
   return outcomes;
 }
 
+/** How to confirm a step: the verify of every part it carries (several when batched), with their contexts. */
+type Checks = Array<{ verify?: Expr; ctx: EvalContext }>;
+
+function checksOf(env: OperationEnv, plan: CommandPlan, index: number, responses: Record<string, unknown>): Checks {
+  const out: Checks = [];
+  for (const pc of plan.commands) {
+    for (const part of pc.parts) {
+      if (!part.steps.includes(index)) continue;
+      const def = partDefinition(env, plan, pc, part, responses);
+      out.push({ verify: def.action?.verify, ctx: def.ctx });
+    }
+  }
+  return out;
+}
+
 class StepFailed extends Error {
   constructor(readonly failure: { status: number; message: string; transient: boolean }) {
     super(failure.message);
@@ -125,7 +140,7 @@ async function settle(
   plan: CommandPlan,
   step: PlanStep,
   call: CompiledCall,
-  action: CompiledAction,
+  checks: () => Checks,
   ctx: EvalContext,
   opts: ExecuteOptions,
   save: () => Promise<void>,
@@ -139,7 +154,7 @@ async function settle(
         await save();
         throw new HandOffCommand(plan);
       }
-      await resolveUnknown(env, plan, step, call, action, ctx, opts, save);
+      await resolveUnknown(env, plan, step, checks(), opts, save);
       continue;
     }
     // planned
@@ -191,25 +206,22 @@ async function settle(
   }
 }
 
-/** verify read (after the request's own timeout), else one re-send of an idempotent call, else give up. */
-async function resolveUnknown(
-  env: OperationEnv,
-  plan: CommandPlan,
-  step: PlanStep,
-  call: CompiledCall,
-  action: CompiledAction,
-  ctx: EvalContext,
-  opts: ExecuteOptions,
-  save: () => Promise<void>,
-): Promise<void> {
-  if (action.verify && env.bundle.operations.getDevice) {
+/**
+ * verify read (after the request's own timeout; a batched request needs the verify of every
+ * command it carries), else one re-send of an idempotent call, else give up.
+ */
+async function resolveUnknown(env: OperationEnv, plan: CommandPlan, step: PlanStep, checks: Checks, opts: ExecuteOptions, save: () => Promise<void>): Promise<void> {
+  if (checks.length && checks.every((c) => c.verify) && env.bundle.operations.getDevice) {
     const settledAt = (step.sentAt ?? 0) + (step.request?.timeoutMs ?? 0);
     const wait = Math.min(settledAt - Date.now(), env.deadline.remainingMs() - HANDOFF_RESERVE_MS);
     if (wait > 0) await (opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))))(wait);
-    let took: unknown;
+    let took = true;
     try {
-      const now = await readDevice(env, ctx);
-      took = await env.evaluator.evaluate(action.verify, now, bindings({ ...ctx, before: plan.device, device: now } as EvalContext));
+      const now = await readDevice(env, checks[0].ctx);
+      for (const c of checks) {
+        const ok = await env.evaluator.evaluate(c.verify!, now, bindings({ ...c.ctx, before: plan.device, device: now } as EvalContext));
+        took &&= ok === true;
+      }
     } catch (err) {
       if (opts.retryTransient && isTransient(err)) throw new RetryCommand(err);
       env.logger.warn("the read confirming a command failed", { label: step.name, error: err });
@@ -217,7 +229,7 @@ async function resolveUnknown(
       await save();
       return;
     }
-    if (took === true) {
+    if (took) {
       step.state = "succeeded";
       env.logger.info("lost answer confirmed by reading the device", { label: step.name });
     } else if (step.resends < 1) {
