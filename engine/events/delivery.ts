@@ -157,7 +157,7 @@ async function runEvent(deps: DeliveryDeps, run: DeliveryRun, body: unknown, eve
 
   let plan;
   try {
-    plan = await planDeviceEvents({ ...deps, tracker: new ChangeTracker(deps.store), body, event });
+    plan = await planDeviceEvents({ ...deps, tracker: new ChangeTracker(deps.store), body, event, logger: log });
   } catch (err) {
     counts.unmapped++;
     // A redelivery would fail the same way: acknowledge, but say loudly why nothing was sent.

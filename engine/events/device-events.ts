@@ -10,6 +10,7 @@ import type { MatterCluster, SendConnectorEventInput } from "../mi/send-connecto
 import { bindings, type EvalContext } from "../runtime/context.ts";
 import { endpointsOf, matchProfile, readCluster } from "../runtime/device-model.ts";
 import type { Evaluator } from "../runtime/expressions.ts";
+import { admitValue, type ValueLog } from "../runtime/matter-values.ts";
 import { orderPosition, type AttributeRef, type ChangeTracker } from "./change-tracker.ts";
 
 /** MI's ConnectorDeviceId pattern (Smithy model). */
@@ -47,6 +48,8 @@ export interface PlanInput {
   /** The parsed delivery body and one event of it. */
   body: unknown;
   event: unknown;
+  /** Where values that do not fit their Matter type are reported (they are left out). */
+  logger?: ValueLog;
 }
 
 export async function planDeviceEvents(p: PlanInput): Promise<EventPlan> {
@@ -85,7 +88,7 @@ export async function planDeviceEvents(p: PlanInput): Promise<EventPlan> {
     for (const cluster of ep.clusters) {
       // Constants say nothing about what happened; only what the vendor reported is an event.
       const readable = new Set(cluster.attributes.filter((a) => a.read).map((a) => a.id));
-      const values = readable.size ? await readCluster(cluster, state, evaluator, ectx, readable) : new Map<string, unknown>();
+      const values = readable.size ? await readCluster(cluster, state, evaluator, ectx, readable, p.logger) : new Map<string, unknown>();
       const attributes: Record<string, unknown> = {};
       for (const [attributeId, value] of values) {
         const ref: AttributeRef = { deviceId, endpointId: ep.id, clusterId: cluster.hexId, attributeId };
@@ -102,7 +105,7 @@ export async function planDeviceEvents(p: PlanInput): Promise<EventPlan> {
         const fields: Record<string, unknown> = {};
         for (const f of me.fields) {
           const v = await evaluator.evaluate(f.expr, event, bindings(ectx));
-          if (v !== undefined) fields[f.hexId] = v;
+          if (admitValue(f.valueType, v, f.expr.at, `${cluster.name}.${me.name}.${f.name}`, p.logger)) fields[f.hexId] = v;
         }
         matterEvents[me.hexId] = fields;
       }

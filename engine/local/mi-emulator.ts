@@ -5,7 +5,7 @@
  * recomputed with the `aws4` package (not @smithy/signature-v4, which the client uses), the credential
  * scope must name this region and the service `iotmanagedintegrations`, x-amz-date must be within
  * 5 minutes; the ConnectorId label and the body are validated against the JSON Schema generated from the
- * Smithy model. Faults (throttling, server errors, latency) can be injected to exercise retries.
+ * Smithy model, and every Matter value against its Matter type (engine/local/matter-value-audit.ts). Faults (throttling, server errors, latency) can be injected to exercise retries.
  */
 import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -14,6 +14,7 @@ import aws4 from "aws4";
 import { silentLogger } from "../log/json-logger.ts";
 import type { Logger } from "../log/logger.ts";
 import { validateConnectorId, validateEventBody } from "../mi/event-validation.ts";
+import { auditMatterValues } from "./matter-value-audit.ts";
 
 export interface EmulatorCredentials {
   accessKeyId: string;
@@ -175,6 +176,9 @@ export async function startMiEmulator(options: MiEmulatorOptions = {}): Promise<
     if (issues.length > 0) {
       return reject(res, new Rejection(400, "ValidationException", issues.map((i) => `${i.path} ${i.message}`).join("; ")));
     }
+    // Matter values are untyped documents in the Smithy model; MI still needs them to fit their type.
+    const valueProblems = auditMatterValues(parsed);
+    if (valueProblems.length > 0) return reject(res, new Rejection(400, "ValidationException", valueProblems.join("; ")));
 
     events.push({ connectorId, body: parsed, receivedAt: Date.now() });
     logger.info("mi-emulator accepted event", { status: 202, operation: (parsed as { Operation?: string }).Operation });

@@ -8,6 +8,7 @@ import { dirname } from "node:path";
 import { ClusterTable } from "../matter/cluster-table.ts";
 import { formatAttributeId, formatClusterId, formatCommandId, formatEventId, formatFieldId } from "../matter/ids.ts";
 import type { ClusterDef } from "../matter/types.ts";
+import { valueTypeOf } from "../matter/value-type.ts";
 import { fieldPath, resolveCall, type ResolvedCall } from "./calls.ts";
 import {
   API_DEFAULTS,
@@ -235,7 +236,7 @@ class BundleCompiler {
 
   private attribute(cluster: ClusterDef, key: string, attribute: Attribute, path: Segment[]): CompiledAttribute {
     const def = this.lookup(this.table.attribute(cluster, key), "attribute", key, path);
-    const out: CompiledAttribute = { id: def.id, hexId: formatAttributeId(def.id), name: def.name, type: def.type, hasConstant: false };
+    const out: CompiledAttribute = { id: def.id, hexId: formatAttributeId(def.id), name: def.name, type: def.type, valueType: valueTypeOf(def, cluster), hasConstant: false };
     if (typeof attribute === "string") {
       out.read = this.expr(attribute, path);
       return out;
@@ -255,7 +256,7 @@ class BundleCompiler {
       id: def.id,
       hexId: formatCommandId(def.id),
       name: def.name,
-      fields: def.fields.map((f) => ({ id: f.id, hexId: formatFieldId(f.id), name: f.name, type: f.type })),
+      fields: def.fields.map((f) => ({ id: f.id, hexId: formatFieldId(f.id), name: f.name, type: f.type, valueType: valueTypeOf(f, cluster) })),
       action: this.action(cluster, command, path, def.response),
     };
   }
@@ -269,13 +270,13 @@ class BundleCompiler {
       const ref = parseConfirmKey(key);
       const target = ref.cluster === undefined ? cluster : this.lookup(this.table.cluster(ref.cluster), "cluster", ref.cluster, path);
       const attr = this.lookup(this.table.attribute(target, ref.attribute), "attribute", key, path);
-      return { clusterId: target.id, attributeId: attr.id, expr: this.expr(src, [...path, "confirms", key]) };
+      return { clusterId: target.id, attributeId: attr.id, expr: this.expr(src, [...path, "confirms", key]), valueType: valueTypeOf(attr, target) };
     });
 
     const responseCommand = response && response !== "status" ? this.table.responseCommand(cluster, response) : undefined;
     const responseFields = Object.entries(command.responseFields ?? {}).map(([key, src]) => {
       const field = this.lookup(responseCommand && this.table.commandField(responseCommand, key), "response field", key, path);
-      return { id: field.id, hexId: formatFieldId(field.id), expr: this.expr(src, [...path, "responseFields", key]) };
+      return { id: field.id, hexId: formatFieldId(field.id), expr: this.expr(src, [...path, "responseFields", key]), valueType: valueTypeOf(field, cluster) };
     });
 
     const action: CompiledAction = { requests, confirms, responseFields, at: this.at(path) };
@@ -293,7 +294,7 @@ class BundleCompiler {
       when: this.expr(event.when, [...path, "when"]),
       fields: Object.entries(event.fields ?? {}).map(([fieldKey, src]) => {
         const field = this.lookup(this.table.commandField(def, fieldKey), "event field", fieldKey, path);
-        return { id: field.id, hexId: formatFieldId(field.id), name: field.name, expr: this.expr(src, [...path, "fields", fieldKey]) };
+        return { id: field.id, hexId: formatFieldId(field.id), name: field.name, expr: this.expr(src, [...path, "fields", fieldKey]), valueType: valueTypeOf(field, cluster) };
       }),
     };
   }

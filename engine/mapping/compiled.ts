@@ -5,6 +5,7 @@
  * at cold start. Matter references are resolved to numeric ids and canonical hex strings,
  * `use:` references are merged, defaults are filled in.
  */
+import type { ValueType } from "../matter/value-type.ts";
 import type { Oauth, GeneralAuthorization, Pagination, Value } from "./mapping.types.ts";
 
 /** A JSONata expression with the place that declared it (for errors and --trace). */
@@ -45,13 +46,15 @@ export interface CompiledAttributeRef {
   clusterId: number;
   attributeId: number;
   expr: Expr;
+  /** The confirmed attribute's Matter value type: a confirmed value is checked before it reaches MI. */
+  valueType?: ValueType;
 }
 
 export interface CompiledAction {
   requests: CompiledCall[];
   /** Attributes confirmed by a successful answer. */
   confirms: CompiledAttributeRef[];
-  responseFields: Array<{ id: number; hexId: string; expr: Expr }>;
+  responseFields: Array<{ id: number; hexId: string; expr: Expr; valueType?: ValueType }>;
   /** Over the device read again: whether a request whose answer was lost took effect. */
   verify?: Expr;
   /** Over the account's devices: the other devices this command changes. */
@@ -65,6 +68,8 @@ export interface CompiledAttribute {
   name: string;
   /** Matter type from the cluster table (e.g. "uint8", "bool", "enum8"), used to coerce inbound values. */
   type?: string;
+  /** What a value of this attribute may be (engine/matter/value-type.ts): checked before it reaches MI. */
+  valueType?: ValueType;
   read?: Expr;
   /** Constant value; `hasConstant` distinguishes a declared null from no constant. */
   constant?: unknown;
@@ -78,6 +83,8 @@ export interface CompiledField {
   name: string;
   /** Matter type from the cluster table, used to coerce inbound values ("3" -> 3 for an enum). */
   type?: string;
+  /** What a value of this field may be: MI's values are checked before any vendor call. */
+  valueType?: ValueType;
 }
 
 export interface CompiledCommand {
@@ -94,7 +101,7 @@ export interface CompiledMatterEvent {
   hexId: string;
   name: string;
   when: Expr;
-  fields: Array<{ id: number; hexId: string; name: string; expr: Expr }>;
+  fields: Array<{ id: number; hexId: string; name: string; expr: Expr; valueType?: ValueType }>;
 }
 
 export interface CompiledCluster {

@@ -10,6 +10,7 @@ import { ClusterTable } from "../matter/cluster-table.ts";
 import { requiredClusters } from "../matter/device-types.ts";
 import { suggest } from "../matter/suggest.ts";
 import type { AttributeDef, ClusterDef, CommandDef } from "../matter/types.ts";
+import { checkValue, valueTypeOf } from "../matter/value-type.ts";
 import { fieldPath, isRecord, pathPlaceholders, resolveCall } from "./calls.ts";
 import { didYouMean, toPointer, type Diagnostic, type Segment } from "./diagnostics.ts";
 import { MI_CUSTOM_COMMANDS, parseConfirmKey } from "./matter-refs.ts";
@@ -310,7 +311,7 @@ function checkCluster(
     if (typeof attribute === "string") readable = true;
     if (!isRecord(attribute)) continue;
     if (typeof attribute.read === "string") readable = true;
-    if ("value" in attribute) checkConstant(attr, attribute.value, [...at, "value"], report);
+    if ("value" in attribute) checkConstant(def, attr, attribute.value, [...at, "value"], report);
     if (attribute.write !== undefined) {
       if (!attr.writable) {
         report.warning([...at, "write"], "matter/not-writable", `${def.name}.${attr.name} is not writable in Matter (access ${attr.access}); MI will not send UpdateState for it`, undefined, true);
@@ -391,23 +392,18 @@ function checkResponseFields(action: unknown, path: Segment[], def: ClusterDef, 
   }
 }
 
-const STRING_TYPES = new Set(["string", "char_string", "long_char_string", "octstr"]);
-
-/** A constant `value` that cannot be a value of the Matter attribute (warning: the table's types are a summary). */
-function checkConstant(attr: AttributeDef, value: unknown, path: Segment[], report: Reporter): void {
-  let problem: string | undefined;
-  if (value === null) {
-    if (attr.nullable === false || attr.nullable === undefined) problem = `${attr.name} is not nullable`;
-  } else if (attr.type === "bool") {
-    if (typeof value !== "boolean") problem = `${attr.name} is a bool, not ${JSON.stringify(value)}`;
-  } else if (attr.range) {
-    const [min, max] = attr.range;
-    if (typeof value !== "number" || !Number.isInteger(value)) problem = `${attr.name} is an integer (${attr.type}), not ${JSON.stringify(value)}`;
-    else if (value < min || value > max) problem = `${value} is outside the range of ${attr.name} (${min}..${max})`;
-  } else if (STRING_TYPES.has(attr.type) && typeof value !== "string") {
-    problem = `${attr.name} is a string, not ${JSON.stringify(value)}`;
+/** A constant `value` must be a value of the attribute's Matter type (range, enum member, null only if nullable). */
+function checkConstant(def: ClusterDef, attr: AttributeDef, value: unknown, path: Segment[], report: Reporter): void {
+  const problem = checkValue(valueTypeOf(attr, def), value);
+  if (problem) {
+    const type = valueTypeOf(attr, def);
+    const hint = type.kind === "enum" ? `members of ${type.type}: ${enumMembers(def, attr.type)}` : undefined;
+    report.error(path, "matter/constant-value", `constant of ${def.name}.${attr.name}: ${problem}`, hint);
   }
-  if (problem) report.warning(path, "matter/constant-value", problem);
+}
+
+function enumMembers(def: ClusterDef, type: string): string {
+  return (def.datatypes[type]?.values ?? []).map((v) => `${v.value} ${v.name}`).join(", ");
 }
 
 /** Suggestions name each cluster once (the table offers both "LevelControl" and "Level Control"). */

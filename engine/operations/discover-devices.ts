@@ -215,7 +215,7 @@ async function buildDevice(env: OperationEnv, ctx: EvalContext, device: unknown,
   const nodeId = d.nodeId ? await env.evaluator.evaluate(d.nodeId, device, b) : undefined;
   const out: Device = {
     ConnectorDeviceId: id,
-    CapabilityReport: await capabilityReport(profile, device, env.evaluator, dctx, nodeId === undefined ? undefined : String(nodeId)),
+    CapabilityReport: await capabilityReport(profile, device, env.evaluator, dctx, nodeId === undefined ? undefined : String(nodeId), env.logger),
   };
   const name = d.name ? await env.evaluator.evaluate(d.name, device, b) : undefined;
   const cleanName = typeof name === "string" ? deviceName(name) : undefined;

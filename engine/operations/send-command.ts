@@ -154,7 +154,7 @@ function clustersOf(p: SendCommandPayload, endpointId: string, outcomes: Command
     for (const [key] of commandEntries(c)) {
       const o = outcomes[i++];
       const entry: Record<string, unknown> = { ...o.fields, responseCode: o.status };
-      if (o.status >= 300) entry.errors = { code: String(o.status), message: o.message ?? "failed" };
+      if (o.status >= 300) entry.errors = { code: o.code ?? String(o.status), message: o.message ?? "failed" };
       mc.commands = { ...(mc.commands ?? {}), [key]: entry };
     }
   }

@@ -6,6 +6,7 @@ import type { CompiledBundle, CompiledCluster, CompiledEndpoint, CompiledProfile
 import type { MatterCapabilityReport, MatterCapabilityReportCluster } from "../mi/send-connector-event.ts";
 import { bindings, type EvalContext } from "./context.ts";
 import type { Evaluator } from "./expressions.ts";
+import { admitValue, type ValueLog } from "./matter-values.ts";
 
 /** Attribute values of one endpoint: clusterHexId -> attributeHexId -> value. */
 export type EndpointState = Map<string, Map<string, unknown>>;
@@ -36,8 +37,10 @@ export async function endpointsOf(profile: CompiledProfile, device: unknown, eva
 
 /**
  * Reads attribute values of a cluster from vendor state. Undefined results (the vendor did not
- * say) are left out, so partial state (a webhook carrying one field) yields only what it knows.
- * `only` restricts to a set of attribute ids.
+ * say) are left out, so partial state (a webhook carrying one field) yields only what it knows;
+ * so are values that do not fit the attribute's Matter type (null included, unless the attribute
+ * is nullable), which are logged with their expression's position. `only` restricts to a set of
+ * attribute ids.
  */
 export async function readCluster(
   cluster: CompiledCluster,
@@ -45,6 +48,7 @@ export async function readCluster(
   evaluator: Evaluator,
   ctx: EvalContext,
   only?: Set<number>,
+  log?: ValueLog,
 ): Promise<Map<string, unknown>> {
   const values = new Map<string, unknown>();
   const b = bindings({ ...ctx, device });
@@ -57,7 +61,7 @@ export async function readCluster(
       if (v instanceof Promise) v = await v;
     }
     else if (a.hasConstant) v = a.constant;
-    if (v !== undefined) values.set(a.hexId, v);
+    if (admitValue(a.valueType, v, a.read?.at ?? `constant of ${cluster.name}.${a.name}`, `${cluster.name}.${a.name}`, log)) values.set(a.hexId, v);
   }
   return values;
 }
@@ -68,14 +72,16 @@ export async function capabilityReport(
   evaluator: Evaluator,
   ctx: EvalContext,
   nodeId?: string,
+  log?: ValueLog,
 ): Promise<MatterCapabilityReport> {
   const endpoints = [];
   for (const ep of await endpointsOf(profile, device, evaluator, ctx)) {
     const clusters: MatterCapabilityReportCluster[] = [];
     for (const c of ep.clusters) {
-      const values = await readCluster(c, device, evaluator, { ...ctx, endpointId: ep.id });
+      const values = await readCluster(c, device, evaluator, { ...ctx, endpointId: ep.id }, undefined, log);
       const cluster: MatterCapabilityReportCluster = { id: c.hexId, revision: c.revision };
       if (c.featureMap !== undefined) cluster.featureMap = c.featureMap;
+      // An attribute without a known value is still declared (`{ id }`, the documented form).
       cluster.attributes = c.attributes.map((a) => (values.has(a.hexId) ? { id: a.hexId, value: values.get(a.hexId) } : { id: a.hexId }));
       if (c.commands.length) cluster.commands = c.commands.map((cmd) => cmd.hexId);
       if (c.events.length) cluster.events = c.events.map((e) => e.hexId);

@@ -43,7 +43,7 @@ describe("a valid bundle", () => {
     const onOff = cluster(bundle, "OnOff");
     expect(onOff.revision).toBeGreaterThanOrEqual(1);
     expect(onOff.attributes).toEqual([
-      { id: 0, hexId: "0x0000", name: "OnOff", type: "bool", hasConstant: false, read: { src: "power = 'on'", at: expect.stringMatching(/connector\.yaml:\d+:\d+$/) } },
+      { id: 0, hexId: "0x0000", name: "OnOff", type: "bool", valueType: { type: "bool", kind: "bool" }, hasConstant: false, read: { src: "power = 'on'", at: expect.stringMatching(/connector\.yaml:\d+:\d+$/) } },
     ]);
     expect(onOff.commands.map((c) => [c.name, c.hexId])).toEqual([
       ["On", "0x01"],
@@ -58,8 +58,8 @@ describe("a valid bundle", () => {
     const move = level.commands.find((c) => c.name === "MoveToLevel")!;
     expect(move.hexId).toBe("0x00");
     expect(move.fields.slice(0, 2)).toEqual([
-      { id: 0, hexId: "0x0000", name: "Level", type: "uint8" },
-      { id: 1, hexId: "0x0001", name: "TransitionTime", type: "uint16" },
+      { id: 0, hexId: "0x0000", name: "Level", type: "uint8", valueType: { type: "uint8", kind: "int", min: 0, max: 254 } },
+      { id: 1, hexId: "0x0001", name: "TransitionTime", type: "uint16", valueType: { type: "uint16", kind: "int", min: 0, max: 65534, nullable: true } },
     ]);
     const [call] = move.action.requests;
     expect(call).toMatchObject({ name: "setState", method: "PUT", path: "/devices/{id}/state", auth: "token", acceptStatus: [] });

@@ -85,7 +85,7 @@ describe("SendConnectorEventClient against the MI emulator", () => {
   });
 
   it("sends every part of a split event, in order, and returns the first output", async () => {
-    const clusters = Array.from({ length: 7 }, (_, i) => ({ id: `0x000${i}`, attributes: { "0x0000": i } }));
+    const clusters = Array.from({ length: 7 }, (_, i) => ({ id: `0xFC0${i}`, attributes: { "0x0000": i } }));
     const { client } = clientFor(emulator);
     await expect(client.send(event({ MatterEndpoint: { id: "1", clusters } }))).resolves.toEqual({ ConnectorId: "Conn_01-test" });
     const received = await emulator.waitForEvents(2);

@@ -12,6 +12,7 @@ import type { CompiledAction, CompiledCall, Expr } from "../../mapping/compiled.
 import { formatAttributeId } from "../../matter/ids.ts";
 import { bindings, type EvalContext } from "../../runtime/context.ts";
 import { readCluster } from "../../runtime/device-model.ts";
+import { admitValue } from "../../runtime/matter-values.ts";
 import { vendorAuth } from "../../runtime/credentials.ts";
 import { VendorError } from "../../vendor/types.ts";
 import type { OperationEnv } from "../environment.ts";
@@ -25,6 +26,8 @@ export interface CommandOutcome {
   message?: string;
   /** Failed before any vendor effect, with a failure a later attempt may not meet again. */
   transient?: boolean;
+  /** Matter status name of a refusal ("CONSTRAINT_ERROR"), for the response's `errors.code`. */
+  code?: string;
   attributes: Array<{ cluster: string; attribute: string; value: unknown }>;
   fields: Record<string, unknown>;
 }
@@ -73,7 +76,7 @@ export async function executePlan(env: OperationEnv, plan: CommandPlan, opts: Ex
     outcomes.push(outcome);
     const failure = pc.failure ?? plan.failure;
     if (failure) {
-      Object.assign(outcome, { status: failure.status, message: failure.message, transient: failure.transient });
+      Object.assign(outcome, { status: failure.status, message: failure.message, transient: failure.transient, ...("code" in failure && failure.code ? { code: failure.code } : {}) });
       continue;
     }
     try {
@@ -257,9 +260,9 @@ async function confirm(
 ): Promise<void> {
   for (const c of action.confirms) {
     const v = await env.evaluator.evaluate(c.expr, ctx, bindings(ctx));
-    if (v === undefined) continue;
     const target = endpoint.clusters.find((x) => x.id === c.clusterId) ?? cluster;
     const attr = target.attributes.find((a) => a.id === c.attributeId);
+    if (!admitValue(c.valueType, v, c.expr.at, `${target.name}.${attr?.name ?? formatAttributeId(c.attributeId)}`, env.logger)) continue;
     const entry = { cluster: target.hexId, attribute: attr?.hexId ?? formatAttributeId(c.attributeId), value: v };
     const at = outcome.attributes.findIndex((a) => a.cluster === entry.cluster && a.attribute === entry.attribute);
     if (at >= 0) outcome.attributes[at] = entry;
@@ -267,7 +270,7 @@ async function confirm(
   }
   for (const f of action.responseFields) {
     const v = await env.evaluator.evaluate(f.expr, ctx, bindings(ctx));
-    if (v !== undefined) outcome.fields[f.hexId] = v;
+    if (admitValue(f.valueType, v, f.expr.at, `${cluster.name} response field ${f.hexId}`, env.logger)) outcome.fields[f.hexId] = v;
   }
 }
 
@@ -282,6 +285,6 @@ async function readState(
   if (device === undefined) throw new StepFailed({ status: 501, message: "ReadState needs operations.getDevice in the mapping", transient: false });
   const ids = Object.keys(fields).filter((k) => k !== "*");
   const only = ids.length ? new Set(ids.map(safeId)) : undefined;
-  const values = await readCluster(cluster, device, env.evaluator, ctx, only);
+  const values = await readCluster(cluster, device, env.evaluator, ctx, only, env.logger);
   for (const [attribute, value] of values) outcome.attributes.push({ cluster: cluster.hexId, attribute, value });
 }

@@ -52,8 +52,12 @@ export interface PlannedCommand {
   clusterRef: string;
   key: string;
   fields: Record<string, unknown>;
-  /** Known at planning (404, 400, 405, 501, a request that cannot be built): nothing is sent. */
-  failure?: { status: number; message: string; transient: boolean };
+  /**
+   * Known at planning (404, 400, 405, 501, a request that cannot be built, a value outside its
+   * Matter type or the device's limits): nothing is sent. `code` is a Matter status name
+   * ("CONSTRAINT_ERROR") for the response's `errors.code`.
+   */
+  failure?: { status: number; message: string; transient: boolean; code?: string };
   parts: PlanPart[];
 }
 

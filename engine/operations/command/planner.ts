@@ -18,14 +18,21 @@ import { keys, TTL } from "../keys.ts";
 import { combine, batchKey, type BatchMember } from "./batch.ts";
 import type { CommandPlan, PlannedCommand, PlanPart, PlanStep, StoredRequest } from "./plan.ts";
 import { commandEntries, partDefinition, requestCommands, safeId } from "./request.ts";
+import { checkCommandFields, checkWrittenValue, type MatterRefusal } from "./value-checks.ts";
 
 /** A command that cannot be carried out as asked; nothing is sent for it. */
 export class CommandRefused extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** Matter status name (e.g. "CONSTRAINT_ERROR") for the response's `errors.code`. */
+    readonly code?: string,
   ) {
     super(message);
+  }
+
+  static matter(refusal: MatterRefusal): CommandRefused {
+    return new CommandRefused(refusal.status, refusal.message, refusal.code);
   }
 }
 
@@ -59,8 +66,8 @@ export async function buildPlan(env: OperationEnv): Promise<CommandPlan> {
   return plan;
 }
 
-function describeFailure(err: unknown, env: OperationEnv): { status: number; message: string; transient: boolean } {
-  if (err instanceof CommandRefused) return { status: err.status, message: err.message, transient: false };
+function describeFailure(err: unknown, env: OperationEnv): { status: number; message: string; transient: boolean; code?: string } {
+  if (err instanceof CommandRefused) return { status: err.status, message: err.message, transient: false, ...(err.code ? { code: err.code } : {}) };
   return { status: errorToStatus(err, env.bundle), message: safeMessage(err), transient: isTransient(err) };
 }
 
@@ -83,6 +90,8 @@ function partsOf(profile: CompiledProfile | undefined, pc: PlannedCommand): Plan
       const attr = cluster.attributes.find((a) => a.id === safeId(k));
       if (!attr) throw new CommandRefused(400, `attribute ${k} is not part of cluster ${cluster.name} in this profile`);
       if (!attr.write) throw new CommandRefused(405, `attribute ${attr.name} of cluster ${cluster.name} cannot be written`);
+      const refusal = checkWrittenValue(cluster, attr, pc.fields[k]);
+      if (refusal) throw CommandRefused.matter(refusal);
       return { kind: "write", attributeId: attr.id, steps: [] };
     });
     if (!parts.length) throw new CommandRefused(400, "UpdateState names no attribute");
@@ -90,6 +99,8 @@ function partsOf(profile: CompiledProfile | undefined, pc: PlannedCommand): Plan
   }
   const cmd = cluster.commands.find((c) => c.id === commandId);
   if (!cmd) throw new CommandRefused(501, `command ${pc.key} of cluster ${cluster.name} is not supported`);
+  const refusal = checkCommandFields(cluster, cmd, pc.fields);
+  if (refusal) throw CommandRefused.matter(refusal);
   return [{ kind: "invoke", steps: [] }];
 }
 

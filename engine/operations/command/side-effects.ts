@@ -48,7 +48,7 @@ export async function reportSideEffects(env: OperationEnv, plan: CommandPlan, ou
     for (const ep of await endpointsOf(profile, device, env.evaluator, ctx)) {
       const clusters: MatterCluster[] = [];
       for (const c of ep.clusters) {
-        const values = await readCluster(c, device, env.evaluator, { ...ctx, endpointId: ep.id });
+        const values = await readCluster(c, device, env.evaluator, { ...ctx, endpointId: ep.id }, undefined, env.logger);
         if (values.size) clusters.push({ id: c.hexId, attributes: Object.fromEntries(values) });
       }
       if (!clusters.length) continue;
