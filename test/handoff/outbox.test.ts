@@ -60,7 +60,7 @@ const sevenClusters: SendConnectorEventInput = {
   StatusCode: 200,
   MatterEndpoint: {
     id: "1",
-    clusters: ["0x0006", "0x0008", "0x0300", "0x0402", "0x0405", "0x0406", "0x0045"].map((id) => ({ id, attributes: { "0x0000": 1 } })),
+    clusters: ["0x0006", "0x0008", "0x0300", "0x0402", "0x0405", "0x0406", "0x0045"].map((id) => ({ id, attributes: { "0x0000": id === "0x0006" || id === "0x0045" ? true : 1 } })),
   },
 };
 
