@@ -59,7 +59,7 @@ export function orderPosition(value: unknown): number | undefined {
 }
 
 /** JSON with sorted object keys, so {a,b} and {b,a} compare equal. */
-function stableJson(value: unknown): string {
+export function stableJson(value: unknown): string {
   return JSON.stringify(value, (_k, v) =>
     v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
   );

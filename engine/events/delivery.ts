@@ -26,6 +26,7 @@ import type { Evaluator } from "../runtime/expressions.ts";
 import { bufferedEvent, type BufferedEvent, type EventBuffer } from "./buffer.ts";
 import { ChangeTracker } from "./change-tracker.ts";
 import { planDeviceEvents, UnmappedEventError } from "./device-events.ts";
+import { KnownDevices } from "./known-devices.ts";
 
 export interface DeliveryDeps {
   bundle: CompiledBundle;
@@ -157,7 +158,7 @@ async function runEvent(deps: DeliveryDeps, run: DeliveryRun, body: unknown, eve
 
   let plan;
   try {
-    plan = await planDeviceEvents({ ...deps, tracker: new ChangeTracker(deps.store), body, event, logger: log });
+    plan = await planDeviceEvents({ ...deps, tracker: new ChangeTracker(deps.store), known: new KnownDevices(deps.store, deps.connectorId), at: (deps.now ?? Date.now)(), body, event, logger: log });
   } catch (err) {
     counts.unmapped++;
     // A redelivery would fail the same way: acknowledge, but say loudly why nothing was sent.
@@ -202,11 +203,25 @@ async function runEvent(deps: DeliveryDeps, run: DeliveryRun, body: unknown, eve
     counts.sent++;
     for (const c of planned.commits) await tracker.commit(c.ref, c.value, plan.order);
   }
+  // Every event of this vendor event is out (sent, buffered, suppressed or refused): the device's
+  // known state moves on. An event older than the known state (order) leaves it as it is.
+  await recordKnown(deps, plan, log);
   if (claimKey) {
     if (run.queued.length > queuedBefore) run.queuedClaims.push(claimKey);
     else await deps.store.put(claimKey, { state: "done" } satisfies EventClaim, TTL.webhookEvent);
   }
   return undefined;
+}
+
+async function recordKnown(deps: DeliveryDeps, plan: Awaited<ReturnType<typeof planDeviceEvents>>, log: Logger): Promise<void> {
+  const known = new KnownDevices(deps.store, deps.connectorId);
+  try {
+    if (plan.known && plan.stale === 0) await known.record(plan.deviceId, plan.known);
+    if (plan.alias) await known.recordAlias(plan.alias.vendorUserId, plan.alias.userId);
+  } catch (err) {
+    // Only a cache of what was sent: the next event is compared with an older state.
+    log.warn("known device state not recorded", { error: err });
+  }
 }
 
 /** Lets a redelivery take over events whose buffering did not happen. */

@@ -11,7 +11,8 @@ import { bindings, type EvalContext } from "../runtime/context.ts";
 import { endpointsOf, matchProfile, readCluster } from "../runtime/device-model.ts";
 import type { Evaluator } from "../runtime/expressions.ts";
 import { admitValue, type ValueLog } from "../runtime/matter-values.ts";
-import { orderPosition, type AttributeRef, type ChangeTracker } from "./change-tracker.ts";
+import { orderPosition, stableJson, type AttributeRef, type ChangeTracker } from "./change-tracker.ts";
+import { mergeState, type KnownDevice, type KnownDevices } from "./known-devices.ts";
 
 /** MI's ConnectorDeviceId pattern (Smithy model). */
 const DEVICE_ID = /^[a-zA-Z0-9_.,@-]{1,128}$/;
@@ -37,6 +38,10 @@ export interface EventPlan {
   events: PlannedDeviceEvent[];
   unchanged: number;
   stale: number;
+  /** The device's known state after this event, to record once its events are out. */
+  known?: KnownDevice;
+  /** A vendor user id learned to belong to the device's MI user. */
+  alias?: { vendorUserId: string; userId: string };
 }
 
 export interface PlanInput {
@@ -50,6 +55,10 @@ export interface PlanInput {
   event: unknown;
   /** Where values that do not fit their Matter type are reported (they are left out). */
   logger?: ValueLog;
+  /** Known device state (profile, owner, last vendor state); without it every event is matched afresh. */
+  known?: KnownDevices;
+  /** Epoch ms of the event's processing, recorded with the known state. */
+  at?: number;
 }
 
 export async function planDeviceEvents(p: PlanInput): Promise<EventPlan> {
@@ -64,22 +73,32 @@ export async function planDeviceEvents(p: PlanInput): Promise<EventPlan> {
   if (!DEVICE_ID.test(deviceId)) throw new UnmappedEventError(`${w.deviceId.at}: the device id is not a valid ConnectorDeviceId`);
   ctx.deviceId = deviceId;
 
-  let userId: string | undefined;
+  const known = p.known ? await p.known.get(deviceId) : undefined;
+
+  let vendorUserId: string | undefined;
   if (w.userId) {
     const u = await evaluator.evaluate(w.userId, event, bindings(ctx));
-    if ((typeof u === "string" && u !== "") || typeof u === "number") userId = String(u);
+    if ((typeof u === "string" && u !== "") || typeof u === "number") vendorUserId = String(u);
   }
+  // The MI user: the device's owner when it is known, else the one a vendor id was seen for,
+  // else the vendor's id as it is (bundles whose user ids are the MI user ids).
+  const aliasUser = vendorUserId !== undefined && known?.userId === undefined && p.known ? await p.known.userOfAlias(vendorUserId) : undefined;
+  const userId = known?.userId ?? aliasUser ?? vendorUserId;
 
-  const state = await evaluator.evaluate(w.state, event, bindings(ctx));
-  if (state === undefined || state === null || typeof state !== "object") throw new UnmappedEventError(`${w.state.at}: the event gave no device state`);
+  const partial = await evaluator.evaluate(w.state, event, bindings(ctx));
+  if (partial === undefined || partial === null || typeof partial !== "object") throw new UnmappedEventError(`${w.state.at}: the event gave no device state`);
+  const state = known ? mergeState(known.state, partial) : partial;
   ctx.device = state;
 
-  const profile = await profileOf(p, state, ctx);
+  const profile = await profileOf(p, state, ctx, known);
   const order = w.order ? orderPosition(await evaluator.evaluate(w.order, event, bindings(ctx))) : undefined;
+  const previous = known && known.profile === profile.id ? known.state : undefined;
 
   const plan: EventPlan = { deviceId, events: [], unchanged: 0, stale: 0 };
   if (userId !== undefined) plan.userId = userId;
   if (order !== undefined) plan.order = order;
+  if (p.known) plan.known = { profile: profile.id, ...(userId !== undefined ? { userId } : {}), state, at: p.at ?? Date.now() };
+  if (vendorUserId !== undefined && known?.userId !== undefined && vendorUserId !== known.userId) plan.alias = { vendorUserId, userId: known.userId };
 
   for (const ep of await endpointsOf(profile, state, evaluator, ctx)) {
     const ectx: EvalContext = { ...ctx, endpointId: ep.id };
@@ -89,8 +108,14 @@ export async function planDeviceEvents(p: PlanInput): Promise<EventPlan> {
       // Constants say nothing about what happened; only what the vendor reported is an event.
       const readable = new Set(cluster.attributes.filter((a) => a.read).map((a) => a.id));
       const values = readable.size ? await readCluster(cluster, state, evaluator, ectx, readable, p.logger) : new Map<string, unknown>();
+      // With a known earlier state, only attributes whose value the event changed are candidates.
+      const before = previous !== undefined && readable.size ? await readCluster(cluster, previous, evaluator, { ...ectx, device: previous }, readable) : undefined;
       const attributes: Record<string, unknown> = {};
       for (const [attributeId, value] of values) {
+        if (before?.has(attributeId) && stableJson(before.get(attributeId)) === stableJson(value)) {
+          plan.unchanged++;
+          continue;
+        }
         const ref: AttributeRef = { deviceId, endpointId: ep.id, clusterId: cluster.hexId, attributeId };
         const verdict = await p.tracker.check(ref, value, order);
         if (verdict === "changed") {
@@ -132,13 +157,16 @@ export async function planDeviceEvents(p: PlanInput): Promise<EventPlan> {
   return plan;
 }
 
-async function profileOf(p: PlanInput, state: unknown, ctx: EvalContext): Promise<CompiledProfile> {
+async function profileOf(p: PlanInput, state: unknown, ctx: EvalContext, known: KnownDevice | undefined): Promise<CompiledProfile> {
   if (p.webhooks.profile) {
     const name = await p.evaluator.evaluate(p.webhooks.profile, p.event, bindings(ctx));
     const found = p.bundle.profiles.find((x) => x.id === name);
     if (!found) throw new UnmappedEventError(`${p.webhooks.profile.at}: no profile named by the event`);
     return found;
   }
+  // The profile the device was discovered with; a bundle that since dropped it matches afresh.
+  const discovered = known ? p.bundle.profiles.find((x) => x.id === known.profile) : undefined;
+  if (discovered) return discovered;
   const matched = await matchProfile(p.bundle, state, p.evaluator, ctx);
   if (!matched) throw new UnmappedEventError("no profile matches the event's device state");
   return matched;

@@ -131,7 +131,7 @@ export interface CompiledProfile {
 }
 
 export interface CompiledVerify {
-  scheme: "hmac" | "sharedSecret" | "publicKey" | "none";
+  scheme: "hmac" | "sharedSecret" | "publicKey" | "httpSignature" | "jwt" | "none";
   algorithm?: string;
   encoding?: "hex" | "base64";
   header?: string;
@@ -141,6 +141,20 @@ export interface CompiledVerify {
   toleranceSeconds?: number;
   secret?: { env: string; secretsManager?: boolean; key?: string };
   publicKey?: { env: string; secretsManager?: boolean; key?: string };
+  /** httpSignature / jwt: allowed signature algorithms. */
+  algorithms?: string[];
+  /** httpSignature: components every signature must cover. */
+  components?: string[];
+  /** httpSignature: keys fetched from the keyId URL on these hosts. */
+  keyUrl?: { allowedHosts: string[]; ttlSeconds?: number; pemPath?: string };
+  jwksUrl?: string;
+  issuer?: string | string[];
+  audience?: string | string[];
+  audienceEnv?: string;
+  claims?: Record<string, string | boolean | { env: string }>;
+  /** `none` only: the bundle accepts unauthenticated deliveries, and says why. */
+  insecure?: boolean;
+  reason?: string;
 }
 
 export interface CompiledWebhooks {

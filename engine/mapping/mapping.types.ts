@@ -569,17 +569,68 @@ fields?: {
  */
 export interface Webhooks {
 /**
- * How a delivery is authenticated. `none` must be chosen explicitly.
+ * How a delivery is authenticated. `none` must be chosen explicitly, with `insecure: true` and a `reason`.
  */
 verify: {
 /**
- * Verification scheme.
+ * Verification scheme: `hmac`, `sharedSecret`, `publicKey` (one signature header), `httpSignature` (HTTP message signatures: draft-cavage `Signature`/`Authorization: Signature` and RFC 9421 `Signature-Input`/`Signature`), `jwt` (a signed bearer token checked against a JWKS), or `none` (only with `insecure: true` and a `reason`).
  */
-scheme: ("hmac" | "sharedSecret" | "publicKey" | "none")
+scheme: ("hmac" | "sharedSecret" | "publicKey" | "httpSignature" | "jwt" | "none")
 /**
  * hmac: sha1/sha256/sha512; publicKey: rsa-sha256/ecdsa-sha256/ed25519.
  */
 algorithm?: ("sha1" | "sha256" | "sha512" | "rsa-sha256" | "ecdsa-sha256" | "ed25519")
+/**
+ * Allow-list of signature algorithms. httpSignature: rsa-sha256 (RFC 9421 rsa-v1_5-sha256), rsa-pss-sha512, ecdsa-sha256 (ecdsa-p256-sha256), ecdsa-p384-sha384, ed25519; a delivery naming another algorithm, or one that does not fit the key, is refused. jwt: JWS names (RS256, ES256, EdDSA, ...).
+ * 
+ * @minItems 1
+ */
+algorithms?: [("rsa-sha256" | "rsa-pss-sha512" | "ecdsa-sha256" | "ecdsa-p384-sha384" | "ed25519" | "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512" | "ES256" | "ES384" | "ES512" | "EdDSA"), ...(("rsa-sha256" | "rsa-pss-sha512" | "ecdsa-sha256" | "ecdsa-p384-sha384" | "ed25519" | "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512" | "ES256" | "ES384" | "ES512" | "EdDSA"))[]]
+/**
+ * httpSignature: components every accepted signature must cover, in either spelling (`(request-target)`, `@method`, `@path`, header names). A body is always authenticated through a signed `Digest`/`Content-Digest`, and the time through a signed `date` or a `created` parameter.
+ */
+components?: string[]
+/**
+ * httpSignature: fetch the public key from the URL the signature's `keyId` names, only when its host is listed here (https only, except loopback). The document may be PEM, a JWK, a JWKS or JSON with a PEM at `pemPath`. Cached per container for `ttlSeconds`; a signature failing with a cached key makes one fresh fetch (rotation).
+ */
+keyUrl?: {
+/**
+ * Exact host names keys may come from.
+ * 
+ * @minItems 1
+ */
+allowedHosts: [string, ...(string)[]]
+/**
+ * How long a fetched key is reused (default 3600).
+ */
+ttlSeconds?: number
+/**
+ * Dot path of the PEM in a JSON key document.
+ */
+pemPath?: string
+}
+/**
+ * jwt: the JSON Web Key Set the bearer token's signature is checked against (fetched and cached per container; an unknown `kid` fetches it again, so rotation needs no redeploy).
+ */
+jwksUrl?: string
+/**
+ * jwt: accepted `iss` values.
+ */
+issuer?: (string | [string, ...(string)[]])
+/**
+ * jwt: accepted `aud` values (literal).
+ */
+audience?: (string | [string, ...(string)[]])
+/**
+ * jwt: environment variable holding the accepted `aud` (deployment-specific, such as the function URL the push subscription was created with).
+ */
+audienceEnv?: string
+/**
+ * jwt: claims the token must carry with exactly these values; `{ env: NAME }` reads the value from the environment.
+ */
+claims?: {
+[k: string]: string | boolean | EnvRef
+}
 /**
  * Encoding of the signature header.
  */
@@ -606,6 +657,14 @@ timestampHeader?: string
 toleranceSeconds?: number
 secret?: SecretSource
 publicKey?: SecretSource
+/**
+ * Required (true) with `scheme: none`: the function URL then accepts deliveries from anyone. The build prints a warning.
+ */
+insecure?: boolean
+/**
+ * Why an unauthenticated endpoint is acceptable (with `insecure: true`).
+ */
+reason?: string
 }
 /**
  * Requests answered directly (subscription confirmations, challenges, pings).
@@ -644,6 +703,18 @@ buffer?: {
  */
 queueUrlEnv: string
 }
+}
+/**
+ * A value read from an environment variable at run time.
+ * 
+ * This interface was referenced by `ConnectorMapping`'s JSON-Schema
+ * via the `definition` "envRef".
+ */
+export interface EnvRef {
+/**
+ * Name of the environment variable.
+ */
+env: string
 }
 /**
  * Where a secret comes from at run time. Never written in the bundle itself.

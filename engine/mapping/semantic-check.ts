@@ -51,7 +51,44 @@ export function checkSemantics(doc: unknown, source: SourceRef, table: ClusterTa
   checkExpressions(doc, report);
   checkCallSites(doc, report);
   checkProfiles(doc, report, table);
+  checkWebhookVerify(doc, report);
   return report.diagnostics;
+}
+
+// ---------------------------------------------------------------------------------------------
+// webhooks.verify: what each scheme needs, and no unauthenticated endpoint by accident.
+
+const HTTP_SIGNATURE_ALGORITHMS = new Set(["rsa-sha256", "rsa-pss-sha512", "ecdsa-sha256", "ecdsa-p384-sha384", "ed25519"]);
+
+function checkWebhookVerify(doc: Json, report: Reporter): void {
+  const webhooks = doc.webhooks;
+  if (!isRecord(webhooks) || !isRecord(webhooks.verify)) return;
+  const v = webhooks.verify;
+  const at = (...rest: Segment[]): Segment[] => ["webhooks", "verify", ...rest];
+  const algorithms = Array.isArray(v.algorithms) ? (v.algorithms as unknown[]).filter((a): a is string => typeof a === "string") : undefined;
+  switch (v.scheme) {
+    case "none":
+      // Every bundle with webhooks gets a public function URL: anyone could post device events.
+      if (v.insecure !== true || typeof v.reason !== "string" || v.reason.trim() === "") {
+        report.error(at("scheme"), "webhooks/unauthenticated", "verify scheme none leaves the public function URL open to anyone", "declare a signature scheme, or `insecure: true` with a `reason`");
+      } else {
+        report.warning(at("insecure"), "webhooks/insecure", `webhook deliveries are not authenticated: ${v.reason}`);
+      }
+      break;
+    case "httpSignature":
+      if (!algorithms || algorithms.length === 0) report.error(at("scheme"), "webhooks/verify-options", "httpSignature needs `algorithms` (the allow-list)");
+      else algorithms.forEach((a, i) => HTTP_SIGNATURE_ALGORITHMS.has(a) || report.error(at("algorithms", i), "webhooks/verify-options", `${a} is not an HTTP message signature algorithm`, [...HTTP_SIGNATURE_ALGORITHMS].join(", ")));
+      if ((v.publicKey === undefined) === (v.keyUrl === undefined)) report.error(at("scheme"), "webhooks/verify-options", "httpSignature needs exactly one of `publicKey` or `keyUrl`");
+      break;
+    case "jwt":
+      if (typeof v.jwksUrl !== "string") report.error(at("scheme"), "webhooks/verify-options", "jwt needs `jwksUrl`");
+      if (v.issuer === undefined) report.error(at("scheme"), "webhooks/verify-options", "jwt needs `issuer`");
+      if (v.audience === undefined && v.audienceEnv === undefined) report.error(at("scheme"), "webhooks/verify-options", "jwt needs `audience` or `audienceEnv`: a token minted for another endpoint must not be accepted");
+      if (!algorithms || algorithms.length === 0) report.error(at("scheme"), "webhooks/verify-options", "jwt needs `algorithms` (the allow-list)");
+      else algorithms.forEach((a, i) => HTTP_SIGNATURE_ALGORITHMS.has(a) && report.error(at("algorithms", i), "webhooks/verify-options", `${a} is not a JWS algorithm name`, "RS256, ES256, EdDSA, ..."));
+      break;
+  }
+  if (v.scheme !== "none" && v.insecure !== undefined) report.error(at("insecure"), "webhooks/verify-options", "`insecure` only goes with scheme none");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import { ack, type ConnectorResponse, type DiscoverDevicesPayload } from "../mi/
 import type { Device } from "../mi/send-connector-event.ts";
 import { bindings, type EvalContext } from "../runtime/context.ts";
 import { capabilityReport, matchProfile } from "../runtime/device-model.ts";
+import { KnownDevices, type KnownDevice } from "../events/known-devices.ts";
 import type { VendorResponse } from "../vendor/types.ts";
 import { nextLink } from "../vendor/url.ts";
 import { baseContext, type OperationEnv } from "./environment.ts";
@@ -115,6 +116,8 @@ export async function runDiscovery(
   const result: DiscoveryResult = { devices: 0, unsupported: 0, pages: 0 };
   let userId = resume?.userId;
   let pending: Device[] | undefined;
+  /** The devices of `pending` as the known-device store records them once MI has the page. */
+  let seen: Array<[string, KnownDevice]> = [];
   let pageIndex = resume?.pageIndex ?? 0;
   let next: unknown;
   let hasMore = false;
@@ -155,8 +158,9 @@ export async function runDiscovery(
     userId ??= await evaluateUserId(env, rctx);
     const items = await env.evaluator.evaluate(d.devices, page.body, bindings(rctx));
     const list = items === undefined ? [] : Array.isArray(items) ? items : [items];
-    if (pending) await sendPage(env, userId, pending, PARTIAL_DISCOVERY_STATUS);
+    if (pending) await sendPage(env, userId, pending, PARTIAL_DISCOVERY_STATUS, seen);
     pending = [];
+    seen = [];
     // Translated and sent one event's worth at a time, so memory holds the vendor page and at most
     // one event of built devices, not every device of the account. The last chunk of the page
     // stays pending: whether it ends the discovery (200) is known only after the next page.
@@ -168,24 +172,26 @@ export async function runDiscovery(
         continue;
       }
       if (pending.length === DEVICES_PER_EVENT) {
-        await sendPage(env, userId, pending, PARTIAL_DISCOVERY_STATUS);
+        await sendPage(env, userId, pending, PARTIAL_DISCOVERY_STATUS, seen);
         pending = [];
+        seen = [];
       }
-      pending.push(built);
+      pending.push(built.device);
+      seen.push([built.device.ConnectorDeviceId, { profile: built.profile, ...(userId !== undefined ? { userId } : {}), state: device, at: Date.now() }]);
       result.devices++;
     }
     result.pages++;
     pageIndex++;
     // Hand off while the listing can still be resumed cleanly: after this page, before the next.
     if (hasMore && handOff && env.deadline.remainingMs() < HANDOFF_RESERVE_MS) {
-      await sendPage(env, userId, pending, PARTIAL_DISCOVERY_STATUS);
+      await sendPage(env, userId, pending, PARTIAL_DISCOVERY_STATUS, seen);
       const progress = { pageIndex, next, userId };
       await handOff(progress);
       result.handoff = progress;
       return result;
     }
   }
-  await sendPage(env, userId, pending ?? [], 200);
+  await sendPage(env, userId, pending ?? [], 200, seen);
   if (result.unsupported) env.logger.warn("devices without a matching profile were not reported", { count: result.unsupported });
   return result;
 }
@@ -201,7 +207,7 @@ async function evaluateUserId(env: OperationEnv, ctx: EvalContext): Promise<stri
   return String(v);
 }
 
-async function buildDevice(env: OperationEnv, ctx: EvalContext, device: unknown, filter: Set<string>): Promise<Device | "filtered" | "unsupported"> {
+async function buildDevice(env: OperationEnv, ctx: EvalContext, device: unknown, filter: Set<string>): Promise<{ device: Device; profile: string } | "filtered" | "unsupported"> {
   const d = env.bundle.operations.discoverDevices.device;
   const dctx: EvalContext = { ...ctx, device };
   const b = bindings(dctx);
@@ -227,7 +233,7 @@ async function buildDevice(env: OperationEnv, ctx: EvalContext, device: unknown,
   if (typeof brand === "string" && brand) metadata.Brand = brand;
   if (typeof model === "string" && model) metadata.Model = model;
   if (Object.keys(metadata).length) out.DeviceMetadata = metadata;
-  return out;
+  return { device: out, profile: profile.id };
 }
 
 /** ConnectorDeviceName allows letters, digits, space, `.`, `_`, `-` (model pattern), 1-256. */
@@ -236,7 +242,7 @@ export function deviceName(name: string): string | undefined {
   return clean || undefined;
 }
 
-async function sendPage(env: OperationEnv, userId: string | undefined, devices: Device[], finalStatus: number): Promise<void> {
+async function sendPage(env: OperationEnv, userId: string | undefined, devices: Device[], finalStatus: number, seen: Array<[string, KnownDevice]> = []): Promise<void> {
   const p = env.request.payload as DiscoverDevicesPayload;
   const chunks: Device[][] = [];
   for (let i = 0; i < devices.length; i += DEVICES_PER_EVENT) chunks.push(devices.slice(i, i + DEVICES_PER_EVENT));
@@ -251,5 +257,11 @@ async function sendPage(env: OperationEnv, userId: string | undefined, devices: 
       StatusCode: i === chunks.length - 1 ? finalStatus : PARTIAL_DISCOVERY_STATUS,
       Devices: chunks[i],
     });
+  }
+  // Events and polls resolve these devices' profiles and owners from here (engine/events/known-devices.ts).
+  if (seen.length) {
+    await new KnownDevices(env.store, p.connectorId)
+      .recordAll(seen)
+      .catch((err: unknown) => env.logger.warn("known device state not recorded; events for these devices are matched afresh", { error: err }));
   }
 }

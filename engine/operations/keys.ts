@@ -16,6 +16,9 @@ export const keys = {
   jobProgress: (jobId: string) => `job-progress:${jobId}`,
   profileOf: (connectorId: string, deviceId: string) => `profile:${connectorId}:${h(deviceId)}`,
   webhookEvent: (eventId: string) => `webhook:event:${h(eventId)}`,
+  acceptedSignature: (signature: string) => `webhook:sig:${h(signature)}`,
+  knownDevice: (connectorId: string, deviceId: string) => `device:${connectorId}:${h(deviceId)}`,
+  userAlias: (vendorUserId: string) => `user:alias:${h(vendorUserId)}`,
   attributeOrder: (deviceId: string, endpointId: string, clusterId: string, attributeId: string) =>
     `order:${h(deviceId)}:${endpointId}:${clusterId}:${attributeId}`,
   lastValue: (deviceId: string, endpointId: string, clusterId: string, attributeId: string) =>
@@ -31,9 +34,13 @@ export const TTL = {
   /** Deactivation must outlive every token and queued vendor delivery of the user. */
   deactivated: 400 * 24 * 3600,
   webhookEvent: 7 * 24 * 3600,
+  /** Longer than any signature time window a bundle may declare in practice (an hour). */
+  acceptedSignature: 2 * 3600,
   /** A device's profile (its kind) is stable; a day bounds the effect of a replaced device. */
   profileOf: 24 * 3600,
   /** A deferred job runs within minutes; its retries within an hour. */
   job: 24 * 3600,
   lastValue: 30 * 24 * 3600,
+  /** Refreshed by every discovery and event; a device silent for a month is matched afresh. */
+  knownDevice: 30 * 24 * 3600,
 };

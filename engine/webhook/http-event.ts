@@ -13,6 +13,8 @@ export interface WebhookRequest {
   headers: Record<string, string>;
   /** Decoded query parameters; repeated keys joined with "," as API Gateway does. */
   query: Record<string, string>;
+  /** The query string as received (without "?"), for signatures that cover it. */
+  rawQuery?: string;
   /** The body bytes exactly as the sender signed them (base64 transport undone). */
   rawBody: Buffer;
   sourceIp?: string;
@@ -102,6 +104,7 @@ function fromV2(event: Dict): WebhookRequest {
       path: event.rawPath as string,
       headers,
       query: parseQueryString(rawQuery),
+      ...(rawQuery !== "" ? { rawQuery } : {}),
       rawBody: decodeBody(event.body, event.isBase64Encoded),
     },
     http.sourceIp,

@@ -24,7 +24,8 @@ import { sqsEventBufferFromEnv, type EventBuffer } from "../events/buffer.ts";
 import { parseBody, WebhookBodyError } from "./envelope.ts";
 import { isHttpEvent, toHttpResponse, toWebhookRequest, type HttpResponseSpec, type WebhookRequest } from "./http-event.ts";
 import { verifyOptionsFor, WebhookSecretSource } from "./secret-source.ts";
-import { verifyWebhook } from "./verify.ts";
+import { DeliveryAuthenticator, refusalStatus } from "./authenticate.ts";
+import { keys, TTL } from "../operations/keys.ts";
 
 export const CONNECTOR_ID_ENV = "C2C_CONNECTOR_ID";
 
@@ -38,6 +39,8 @@ export interface WebhookHandlerOptions {
   leaseMs?: number;
   /** Replaces the SQS buffer the mapping declares (`webhooks.buffer`); ignored when it declares none. */
   buffer?: EventBuffer;
+  /** Key caches for HTTP message signatures and bearer tokens (tests shorten the JWKS cooldown). */
+  authenticator?: DeliveryAuthenticator;
 }
 
 export type WebhookHandler = (event: unknown, context?: LambdaContextLike) => Promise<unknown>;
@@ -52,6 +55,7 @@ export function createWebhookHandler(engine: Engine, options: WebhookHandlerOpti
   const now = options.now ?? Date.now;
   const bufferSpec = deps.bundle.webhooks?.buffer;
   const buffer = bufferSpec ? (options.buffer ?? sqsEventBufferFromEnv(bufferSpec.queueUrlEnv, env)) : undefined;
+  const authenticator = options.authenticator ?? new DeliveryAuthenticator();
 
   return async (event) => {
     if (!isHttpEvent(event)) return ack(400, "event is neither a managed integrations request nor a webhook delivery");
@@ -87,13 +91,27 @@ export function createWebhookHandler(engine: Engine, options: WebhookHandlerOpti
         logger.error("webhook verification is misconfigured", { error: err });
         return text(500, "webhook verification is not configured");
       }
-      const result = verifyWebhook(req, opts, now());
+      const result = await authenticator.verify(req, opts, now());
       if (!result.ok) {
         logger.warn("webhook delivery failed verification", { code: result.code, reason: result.reason, path: req.path });
+        return refusalStatus(result) === 503 ? text(503, "verification unavailable") : text(401, "verification failed");
+      }
+      if (replayKey && (await deps.store.get(replayKey)) !== undefined) {
+        logger.warn("webhook delivery failed verification", { code: "replayed", reason: "this signature was already accepted once", path: req.path });
         return text(401, "verification failed");
       }
       verified = true;
       return undefined;
+    };
+    // HTTP message signatures are made per delivery attempt: one already acknowledged is a replay.
+    // It is recorded only after a 2xx, so a redelivery of a delivery answered 5xx still goes through.
+    const signatureValue = webhooks.verify.scheme === "httpSignature" ? (req.headers["signature"] ?? req.headers["authorization"]) : undefined;
+    const replayKey = signatureValue ? keys.acceptedSignature(signatureValue) : undefined;
+    const remember = async (spec: HttpResponseSpec): Promise<HttpResponseSpec> => {
+      if (replayKey && verified && spec.status >= 200 && spec.status < 300) {
+        await deps.store.put(replayKey, { at: now() }, Math.max(TTL.acceptedSignature, 2 * (webhooks.verify.toleranceSeconds ?? 300))).catch((err: unknown) => logger.warn("accepted signature not recorded", { error: err }));
+      }
+      return spec;
     };
 
     const handshakeInput = { request: { method: req.method, path: req.path, headers: req.headers, query: req.query }, body };
@@ -104,10 +122,10 @@ export function createWebhookHandler(engine: Engine, options: WebhookHandlerOpti
         if (refused) return refused;
       }
       logger.info("webhook handshake answered", { status: h.respond.status });
-      if (!h.respond.body) return { status: h.respond.status };
+      if (!h.respond.body) return remember({ status: h.respond.status });
       const out = await engine.evaluator.evaluate(h.respond.body, handshakeInput, bindings({ settings: deps.bundle.settings, responses: {}, body }));
-      if (out === undefined) return { status: h.respond.status };
-      return typeof out === "string" ? text(h.respond.status, out) : json(h.respond.status, out);
+      if (out === undefined) return remember({ status: h.respond.status });
+      return remember(typeof out === "string" ? text(h.respond.status, out) : json(h.respond.status, out));
     }
 
     const refused = await verify();
@@ -129,7 +147,7 @@ export function createWebhookHandler(engine: Engine, options: WebhookHandlerOpti
       logger.warn("webhook delivery not acknowledged: the vendor should redeliver", { reason: result.reason, ...result.counts });
       return json(503, { status: "retry", reason: result.reason });
     }
-    return json(200, { status: "ok", ...result.counts });
+    return remember(json(200, { status: "ok", ...result.counts }));
   }
 }
 

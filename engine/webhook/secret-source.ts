@@ -9,6 +9,11 @@ import { parseSecretText, SecretReadError, secretReadErrorCode } from "../auth/s
 import type { CompiledVerify } from "../mapping/compiled.ts";
 import type { SecretRegistry } from "../log/redact.ts";
 import type { SignedContent, VerifyOptions } from "./verify.ts";
+import type { HttpSignatureAlgorithm, HttpSignatureVerifyOptions } from "./http-signature.ts";
+import type { JwtVerifyOptions } from "./jwt-bearer.ts";
+
+/** Every scheme's run-time options. */
+export type DeliveryVerifyOptions = VerifyOptions | HttpSignatureVerifyOptions | JwtVerifyOptions;
 
 export type SecretRef = NonNullable<CompiledVerify["secret"]>;
 
@@ -90,7 +95,7 @@ export class WebhookSecretSource {
 }
 
 /** The compiled `verify` section with its secrets filled in, as verifyWebhook expects it. */
-export async function verifyOptionsFor(verify: CompiledVerify, source: WebhookSecretSource): Promise<VerifyOptions> {
+export async function verifyOptionsFor(verify: CompiledVerify, source: WebhookSecretSource): Promise<DeliveryVerifyOptions> {
   const signed: SignedContent | undefined =
     verify.signed === undefined || verify.signed === "body" || verify.signed === "timestamp.body" ? (verify.signed as SignedContent | undefined) : { template: verify.signed };
   const common = {
@@ -115,6 +120,35 @@ export async function verifyOptionsFor(verify: CompiledVerify, source: WebhookSe
       return { scheme: "hmac", algorithm: verify.algorithm as "sha256", secret: await required(verify.secret, "secret", source), ...common };
     case "publicKey":
       return { scheme: "publicKey", algorithm: verify.algorithm as "ed25519", publicKey: await required(verify.publicKey, "publicKey", source), ...common };
+    case "httpSignature":
+      return {
+        scheme: "httpSignature",
+        algorithms: (verify.algorithms ?? []) as HttpSignatureAlgorithm[],
+        ...(verify.components !== undefined ? { components: verify.components } : {}),
+        ...(verify.toleranceSeconds !== undefined ? { toleranceSeconds: verify.toleranceSeconds } : {}),
+        ...(verify.publicKey !== undefined ? { publicKey: await source.resolve(verify.publicKey) } : {}),
+        ...(verify.keyUrl !== undefined ? { keyUrl: verify.keyUrl } : {}),
+      };
+    case "jwt": {
+      const list = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+      const audience = list(verify.audience);
+      if (verify.audienceEnv !== undefined) audience.push(await source.resolve({ env: verify.audienceEnv }));
+      const claims: Record<string, string | boolean> = {};
+      for (const [name, value] of Object.entries(verify.claims ?? {})) {
+        claims[name] = typeof value === "object" ? await source.resolve(value) : value;
+      }
+      return {
+        scheme: "jwt",
+        jwksUrl: verify.jwksUrl ?? "",
+        issuer: list(verify.issuer),
+        audience,
+        algorithms: verify.algorithms ?? [],
+        claims,
+        ...(verify.header !== undefined ? { header: verify.header } : {}),
+        ...(verify.prefix !== undefined ? { prefix: verify.prefix } : {}),
+        ...(verify.toleranceSeconds !== undefined ? { toleranceSeconds: verify.toleranceSeconds } : {}),
+      };
+    }
   }
 }
 

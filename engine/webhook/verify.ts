@@ -76,7 +76,15 @@ export type VerifyFailureCode =
   | "missing_timestamp"
   | "invalid_timestamp"
   | "stale_timestamp"
-  | "future_timestamp";
+  | "future_timestamp"
+  /** HTTP message signatures: the keyId URL's host is not allowed, or its key could not be had. */
+  | "key_not_allowed"
+  | "key_unavailable"
+  | "algorithm_not_allowed"
+  /** A delivery whose signature was already accepted once. */
+  | "replayed"
+  /** Bearer tokens: not a JWT, bad signature, wrong issuer/audience, expired. */
+  | "invalid_token";
 
 export type VerifyResult = { ok: true } | { ok: false; code: VerifyFailureCode; reason: string };
 
