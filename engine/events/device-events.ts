@@ -109,11 +109,13 @@ export async function planDeviceEvents(p: PlanInput): Promise<EventPlan> {
       const readable = new Set(cluster.attributes.filter((a) => a.read).map((a) => a.id));
       const values = readable.size ? await readCluster(cluster, state, evaluator, ectx, readable, p.logger) : new Map<string, unknown>();
       // With a known earlier state, only attributes whose value the event changed are candidates.
+      // What the event itself reported (its partial state alone) is what the counts speak of.
       const before = previous !== undefined && readable.size ? await readCluster(cluster, previous, evaluator, { ...ectx, device: previous }, readable) : undefined;
+      const reported = before !== undefined ? await readCluster(cluster, partial, evaluator, { ...ectx, device: partial }, readable) : undefined;
       const attributes: Record<string, unknown> = {};
       for (const [attributeId, value] of values) {
         if (before?.has(attributeId) && stableJson(before.get(attributeId)) === stableJson(value)) {
-          plan.unchanged++;
+          if (reported?.has(attributeId)) plan.unchanged++;
           continue;
         }
         const ref: AttributeRef = { deviceId, endpointId: ep.id, clusterId: cluster.hexId, attributeId };
