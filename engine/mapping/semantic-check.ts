@@ -239,6 +239,7 @@ function checkAction(doc: Json, action: unknown, path: Segment[], what: string, 
       report.error(path, "mapping/ambiguous-request", `${what} has both \`requests\` and an inline request`, "keep one: `requests: [...]` or `use`/`method`+`path`", true);
     }
     requests.forEach((call, i) => checkCall(doc, call, [...path, "requests", i], report));
+    checkCommandReads(doc, action, path, report);
     return;
   }
   if (!inline) {
@@ -246,6 +247,18 @@ function checkAction(doc: Json, action: unknown, path: Segment[], what: string, 
     return;
   }
   checkCall(doc, action, path, report);
+  checkCommandReads(doc, action, path, report);
+}
+
+/** `verify` reads the device again and `affects` lists the account's devices: both need their operation. */
+function checkCommandReads(doc: Json, action: Json, path: Segment[], report: Reporter): void {
+  const ops = isRecord(doc.operations) ? doc.operations : {};
+  if (action.verify !== undefined && !isRecord(ops.getDevice)) {
+    report.error([...path, "verify"], "mapping/verify-needs-get-device", "`verify` reads the device again, but the mapping declares no operations.getDevice", "add operations.getDevice, or leave `verify` out (a lost answer is then re-sent only when the call is `idempotent`)", true);
+  }
+  if (action.batch !== undefined && Array.isArray(action.requests) && action.requests.length > 0) {
+    report.warning([...path, "batch"], "mapping/batch-multi-request", "`batch` applies to single-request commands; this command has `requests` and is sent alone", undefined, true);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

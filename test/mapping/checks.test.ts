@@ -312,3 +312,25 @@ describe("anchors and events", () => {
     expect(event.fields).toEqual([{ id: 0, hexId: "0x0000", name: "StateValue", valueType: { type: "bool", kind: "bool" }, expr: { src: "open = false", at: `${FILE}:${lineOf(text, "StateValue")}:${text.split("\n")[lineOf(text, "StateValue") - 1].indexOf("open") + 1}` } }]);
   });
 });
+
+describe("command declarations (issue #11)", () => {
+  it("verify without operations.getDevice is an error at the verify key", () => {
+    const text = doc({
+      operationsExtra: "",
+      clusters: "          OnOff:\n            commands:\n              Toggle:\n                use: setState\n                body: \"{ 'on': true }\"\n                verify: \"on = true\"",
+    });
+    const d = only(check(text), "mapping/verify-needs-get-device");
+    expect(d.line).toBe(lineOf(text, "verify: "));
+    expect(d.message).toMatch(/operations\.getDevice/);
+  });
+
+  it("batch, idempotent, verify and affects validate; a bad batch is a schema error", () => {
+    const good = doc({
+      calls: "    idempotent: true\n    batch: { merge: deep }",
+      clusters: "          OnOff:\n            commands:\n              \"On\":\n                use: setState\n                body: \"{ 'on': true }\"\n                verify: \"on = true\"\n                affects: \"$[group = $device.group]\"",
+    });
+    expect(check(good).filter((d) => d.severity === "error")).toEqual([]);
+    const bad = doc({ calls: "    batch: { items: commands, max: 0 }" });
+    expect(check(bad).some((d) => d.severity === "error" && d.line === lineOf(bad, "batch: {"))).toBe(true);
+  });
+});
