@@ -27,7 +27,7 @@ export type { CommandPlan } from "./command/plan.ts";
 
 export interface SendCommandOptions {
   /** Sync path with a dispatcher: the rest of a plan the budget cannot finish goes to a job. */
-  handOff?: (plan: CommandPlan) => Promise<void>;
+  handOff?: (plan: CommandPlan | undefined) => Promise<void>;
 }
 
 export async function sendCommand(env: OperationEnv, opts: SendCommandOptions = {}): Promise<ConnectorResponse> {
@@ -37,9 +37,9 @@ export async function sendCommand(env: OperationEnv, opts: SendCommandOptions = 
     keys.trace(p.connectorId, p.traceId),
     async (fresh) => {
       const stored = fresh ? undefined : await loadPlan(env.store, p.connectorId, p.traceId);
-      const plan = stored ?? (await buildPlan(env));
-      await savePlan(env.store, p.connectorId, plan);
       try {
+        const plan = stored ?? (await buildPlan(env, { canHandOff: !!opts.handOff }));
+        await savePlan(env.store, p.connectorId, plan);
         return await finish(env, plan, { handOff: !!opts.handOff, retryTransient: false });
       } catch (err) {
         if (!(err instanceof HandOffCommand) || !opts.handOff) throw err;

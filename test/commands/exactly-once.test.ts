@@ -269,3 +269,21 @@ describe("lost answers (the vendor answers after the call's timeout, shortened t
     expect(responseOf("concurrent-retry")).toHaveLength(1);
   });
 });
+
+describe("a device read too slow for the ACK", () => {
+  it("hands the whole command off; the job plans it and sends it once", async () => {
+    hue.reset();
+    harness.mi.reset();
+    hue.delay = (r) => (r.method === "GET" && r.path.includes(LIGHT_2) && hue.received.filter((x) => x.path === r.path).length === 1 ? 1700 : 0);
+    const { engine, drain } = engineWith(new MemoryStateStore());
+    const { ack, ms } = await timed(engine, command("slow-read", LIGHT_2, TOGGLE));
+    expect(ms).toBeLessThan(1900);
+    expect(ack.header.responseCode).toBe(200);
+    expect(ack.payload.responseMessage).toMatch(/result follows/);
+    await drain();
+    expect(hue.puts(LIGHT_2).map((r) => r.body)).toEqual([{ on: { on: false } }]);
+    const [event] = responseOf("slow-read");
+    expect(event.StatusCode).toBe(200);
+    expect(attributes(event, "0x0006")["0x0000"]).toBe(false);
+  });
+});

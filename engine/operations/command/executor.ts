@@ -19,6 +19,7 @@ import type { OperationEnv } from "../environment.ts";
 import { errorToStatus, isTransient, safeMessage } from "../errors.ts";
 import { savePlan, type CommandPlan, type PlanStep } from "./plan.ts";
 import { readDevice } from "./planner.ts";
+import { HandOffCommand } from "./hand-off.ts";
 import { partDefinition, safeId } from "./request.ts";
 
 export interface CommandOutcome {
@@ -44,13 +45,7 @@ export interface ExecuteOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** Thrown when the rest of the plan goes to a deferred job; the plan is saved. */
-export class HandOffCommand extends Error {
-  constructor(readonly plan: CommandPlan) {
-    super("command handed off");
-    this.name = "HandOffCommand";
-  }
-}
+export { HandOffCommand } from "./hand-off.ts";
 
 /** A transient failure inside a job with attempts left: the job is retried, the step is planned again. */
 export class RetryCommand extends Error {

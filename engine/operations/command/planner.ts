@@ -17,6 +17,7 @@ import { errorToStatus, isTransient, safeMessage } from "../errors.ts";
 import { keys, TTL } from "../keys.ts";
 import { combine, batchKey, type BatchMember } from "./batch.ts";
 import type { CommandPlan, PlannedCommand, PlanPart, PlanStep, StoredRequest } from "./plan.ts";
+import { HandOffCommand } from "./hand-off.ts";
 import { commandEntries, partDefinition, requestCommands, safeId } from "./request.ts";
 import { checkCommandFields, checkWrittenValue, type MatterRefusal } from "./value-checks.ts";
 
@@ -36,7 +37,11 @@ export class CommandRefused extends Error {
   }
 }
 
-export async function buildPlan(env: OperationEnv): Promise<CommandPlan> {
+/**
+ * `canHandOff`: the synchronous attempt with a dispatcher; a device read too slow for the ACK
+ * budget hands the whole command to a job, which plans it anew (a read has no vendor effect).
+ */
+export async function buildPlan(env: OperationEnv, opts: { canHandOff?: boolean } = {}): Promise<CommandPlan> {
   const p = env.request.payload as SendCommandPayload;
   const plan: CommandPlan = { version: 1, traceId: p.traceId, commands: [], steps: [] };
   const ctx: EvalContext = { ...baseContext(env), deviceId: p.connectorDeviceId };
@@ -46,6 +51,7 @@ export async function buildPlan(env: OperationEnv): Promise<CommandPlan> {
     profile = resolved.profile;
     if (resolved.device !== undefined) plan.device = resolved.device;
   } catch (err) {
+    if (opts.canHandOff && err instanceof VendorError && (err.kind === "timeout" || err.kind === "deadline")) throw new HandOffCommand();
     plan.failure = describeFailure(err, env);
     env.logger.warn("device could not be resolved for the command", { status: plan.failure.status, error: err });
     plan.commands = requestCommands(p).map((c) => ({ ...c, failure: plan.failure, parts: [] }));

@@ -1,0 +1,12 @@
+import type { CommandPlan } from "./plan.ts";
+
+/**
+ * Thrown when the rest of a command goes to a deferred job: with the saved plan, or without one
+ * when the device could not be read in time (the job then plans the command itself).
+ */
+export class HandOffCommand extends Error {
+  constructor(readonly plan?: CommandPlan) {
+    super("command handed off");
+    this.name = "HandOffCommand";
+  }
+}
