@@ -6,6 +6,7 @@
 import { resolve } from "node:path";
 import type { ExpressionTracer } from "../runtime/expressions.ts";
 import { REDACTED, type SecretRegistry } from "../log/redact.ts";
+import { untracedRequests } from "../vendor/untraced.ts";
 import { displayPath } from "./bundles.ts";
 import type { Printer } from "./io.ts";
 
@@ -96,7 +97,8 @@ export function tracingFetch(out: Printer, secrets: SecretRegistry, base: typeof
     try {
       const response = await base(request);
       const ms = Math.round(performance.now() - started);
-      const text = await response.clone().text();
+      const untraced = typeof init?.headers === "object" && init.headers !== null && untracedRequests.has(init.headers);
+      const text = untraced ? '"[not shown: carries secret account values]"' : await response.clone().text();
       const status = response.status >= 400 ? c.red(String(response.status)) : c.green(String(response.status));
       out.line(`${c.magenta("←")} ${status} ${request.method} ${target} ${c.dim(`${ms} ms`)}  ${previewText(text, secrets)}`);
       return response;

@@ -68,6 +68,10 @@ export interface BundleNeeds {
   /** Some vendor call authenticates with the OAuth client credentials (C2C_OAUTH_CLIENT_ID/SECRET). */
   clientCredentials: boolean;
   webhooks: boolean;
+  /** Account values are kept (encrypted with C2C_ACCOUNT_KEY) in the state table. */
+  accountKey?: boolean;
+  /** Request signing: the key's environment variable, and whether the client id is part of the string. */
+  signingKeyEnv?: string;
   /** The webhook event buffer: the env var that carries its queue URL. */
   buffer?: { queueUrlEnv: string };
 }
@@ -80,8 +84,10 @@ export function bundleNeeds(bundle: CompiledBundle): BundleNeeds {
   return {
     destinationSecret: bundle.generalAuthorization !== undefined,
     webhookSecrets,
-    clientCredentials: usesClientCredentials(bundle),
+    clientCredentials: usesClientCredentials(bundle) || bundle.api.signing?.key.env === "C2C_OAUTH_CLIENT_SECRET",
     webhooks: bundle.webhooks !== undefined,
+    ...(bundle.account !== undefined ? { accountKey: true } : {}),
+    ...(bundle.api.signing?.key.env && bundle.api.signing.key.env !== "C2C_OAUTH_CLIENT_SECRET" ? { signingKeyEnv: bundle.api.signing.key.env } : {}),
     ...(bundle.webhooks?.buffer ? { buffer: { queueUrlEnv: bundle.webhooks.buffer.queueUrlEnv } } : {}),
   };
 }
@@ -167,6 +173,19 @@ export function deployTemplate(bundle: CompiledBundle): CloudFormationTemplate {
     Parameters.OAuthClientSecret = { Type: "String", NoEcho: true, Description: "OAuth client secret for client-credentials vendor calls." };
     env.C2C_OAUTH_CLIENT_ID = ref("OAuthClientId");
     env.C2C_OAUTH_CLIENT_SECRET = ref("OAuthClientSecret");
+  }
+  if (needs.accountKey) {
+    Parameters.AccountKey = {
+      Type: "String",
+      NoEcho: true,
+      MinLength: 32,
+      Description: "Key that encrypts per-user account values in the state table (at least 32 characters, e.g. `openssl rand -base64 32`). Changing it only makes every user bootstrap once more.",
+    };
+    env.C2C_ACCOUNT_KEY = ref("AccountKey");
+  }
+  if (needs.signingKeyEnv) {
+    Parameters.SigningKey = { Type: "String", NoEcho: true, Description: `Key of the vendor's request signatures (${needs.signingKeyEnv}).` };
+    env[needs.signingKeyEnv] = ref("SigningKey");
   }
 
   const statements: Json[] = [

@@ -21,6 +21,9 @@ import { consumeJobRecords, isJobRecord, type JobQueueControl } from "../handoff
 import { Deadline } from "../runtime/deadline.ts";
 import { Evaluator, type ExpressionTracer } from "../runtime/expressions.ts";
 import { CallRunner } from "../runtime/calls.ts";
+import type { SigningClock } from "../runtime/signing.ts";
+import { prepareAccount } from "../account/account.ts";
+import { accountKeyFromEnv } from "../account/sealed.ts";
 import type { AuthMaterial } from "../runtime/credentials.ts";
 import type { VendorClient } from "../vendor/client.ts";
 import { VendorError } from "../vendor/types.ts";
@@ -60,6 +63,10 @@ export interface EngineDeps {
   tracer?: ExpressionTracer;
   /** Handles events that are not MI requests or jobs (vendor webhooks); see engine/webhook. */
   webhook?: (event: unknown, context: LambdaContextLike | undefined) => Promise<unknown>;
+  /** Key that encrypts account values in the store (default: from C2C_ACCOUNT_KEY; see engine/account/sealed.ts). */
+  accountKey?: Buffer;
+  /** Clock and nonce of request signing (tests pin them). */
+  signingClock?: SigningClock;
   /** Handles SQS batches of the event buffer (mapping `webhooks.buffer`); see engine/events/buffer-consumer.ts. */
   queue?: (event: unknown, context: LambdaContextLike | undefined) => Promise<unknown>;
 }
@@ -90,10 +97,12 @@ export class Engine {
   /** Sends without deferral: what deferred event jobs use (deactivation is still checked before each send). */
   private readonly directPublisher: EventPublisher;
   readonly jobSigner: JobSigner;
+  private readonly accountKey?: Buffer;
 
   constructor(readonly deps: EngineDeps) {
     this.evaluator = new Evaluator(deps.tracer);
     this.jobSigner = deps.jobSigner ?? new JobSigner();
+    this.accountKey = deps.bundle.account ? (deps.accountKey ?? accountKeyFromEnv(process.env, deps.store.durable === true)) : undefined;
     const dispatcher = deps.dispatcher;
     this.publisher = new EventPublisher(deps.sink, deps.store, deps.logger, dispatcher ? (parts) => this.deferEvents(parts) : undefined);
     this.directPublisher = this.publisher.direct();
@@ -229,22 +238,29 @@ export class Engine {
   }
 
   /** Builds the per-invocation environment: credentials, secrets to mask, call runner. */
-  async environment(request: ConnectorRequest, deadline: Deadline, logger: Logger): Promise<OperationEnv> {
+  async environment(request: ConnectorRequest, deadline: Deadline, logger: Logger, opts: { account?: boolean } = {}): Promise<OperationEnv> {
     const auth = await this.authMaterial(request);
     const evaluator = this.evaluator;
-    return {
+    const env: OperationEnv = {
       bundle: this.deps.bundle,
       request,
       auth,
       evaluator,
-      calls: new CallRunner(this.deps.bundle, this.deps.vendor, evaluator, auth),
+      calls: new CallRunner(this.deps.bundle, this.deps.vendor, evaluator, auth, { signingClock: this.deps.signingClock }),
       vendor: this.deps.vendor,
       // Every request to MI on this path is bounded by what is left of the budget: the ACK never waits on MI.
       publisher: this.publisher.within(deadline),
       store: this.deps.store,
       logger,
       deadline,
+      secrets: this.deps.logger.secretRegistry,
+      accountKey: this.accountKey,
     };
+    // Operations after linking read the stored account values (ActivateUser bootstraps them,
+    // DeactivateUser retires them itself).
+    const op = request.payload.operationName;
+    if (opts.account !== false && (op === "AWS.DiscoverDevices" || op === "AWS.SendCommand")) await prepareAccount(env);
+    return env;
   }
 
   private async authMaterial(request: ConnectorRequest): Promise<AuthMaterial> {
@@ -343,7 +359,7 @@ export class Engine {
       return;
     }
     const { request } = await this.jobWork<JobWork>(job);
-    const env = await this.environment(request, deadline, logger);
+    const env = await this.environment(request, deadline, logger, { account: false });
     const status = errorToStatus(err, this.deps.bundle);
     if (request.payload.operationName === "AWS.DiscoverDevices") {
       await reportDiscoveryFailure(env, status, safeMessage(err));

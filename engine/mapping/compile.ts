@@ -12,6 +12,7 @@ import { valueTypeOf } from "../matter/value-type.ts";
 import { fieldPath, resolveCall, type ResolvedCall } from "./calls.ts";
 import {
   API_DEFAULTS,
+  type CompiledAccount,
   type CompiledAction,
   type CompiledAttribute,
   type CompiledBundle,
@@ -21,13 +22,14 @@ import {
   type CompiledEndpoint,
   type CompiledMatterEvent,
   type CompiledProfile,
+  type CompiledSigning,
   type CompiledWebhooks,
   type Expr,
   type ValueSpec,
 } from "./compiled.ts";
 import type { Segment } from "./diagnostics.ts";
 import type { PositionResolver } from "./load.ts";
-import type { Attribute, Call, Cluster, Command, ConnectorMapping, Endpoint, Profile, Webhooks } from "./mapping.types.ts";
+import type { Account, Attribute, Call, Cluster, Command, ConnectorMapping, Endpoint, Profile, Webhooks } from "./mapping.types.ts";
 import { parseConfirmKey } from "./matter-refs.ts";
 
 export interface CompileOptions {
@@ -62,7 +64,8 @@ class BundleCompiler {
       operations: this.operations(),
       profiles: Object.entries(m.profiles).map(([id, profile]) => this.profile(id, profile)),
     };
-    if (m.oauth) bundle.oauth = structuredClone(m.oauth);
+    if (m.oauth) bundle.oauth = this.oauth(m.oauth);
+    if (m.account) bundle.account = this.account(m.account);
     if (m.generalAuthorization) bundle.generalAuthorization = structuredClone(m.generalAuthorization);
     if (m.webhooks) bundle.webhooks = this.webhooks(m.webhooks);
     return bundle;
@@ -94,6 +97,29 @@ class BundleCompiler {
     return out;
   }
 
+  // --- oauth and account ---------------------------------------------------------------------
+
+  /** `{settings.x}` in the OAuth URLs is replaced here, so the registration carries final URLs. */
+  private oauth(oauth: NonNullable<ConnectorMapping["oauth"]>): NonNullable<CompiledBundle["oauth"]> {
+    const out = structuredClone(oauth);
+    out.authorizationUrl = substituteSettings(oauth.authorizationUrl, this.mapping.settings ?? {});
+    out.tokenUrl = substituteSettings(oauth.tokenUrl, this.mapping.settings ?? {});
+    return out;
+  }
+
+  private account(account: Account): CompiledAccount {
+    const p = (...rest: Segment[]): Segment[] => ["account", ...rest];
+    return {
+      bootstrap: this.calls(account.bootstrap?.requests, p("bootstrap", "requests")),
+      values: Object.entries(account.values).map(([name, v]) =>
+        typeof v === "string"
+          ? { name, expr: this.expr(v, p("values", name)), secret: false }
+          : { name, expr: this.expr(v.from, p("values", name, "from")), secret: v.secret === true },
+      ),
+      refreshOn: [...(account.refreshOn ?? [])],
+    };
+  }
+
   // --- api and calls -------------------------------------------------------------------------
 
   private api(): CompiledBundle["api"] {
@@ -109,6 +135,20 @@ class BundleCompiler {
         retryOn: [...(api.retry?.retryOn ?? API_DEFAULTS.retry.retryOn)],
       },
       statusMap: { ...(api.statusMap ?? {}) },
+      ...(api.dynamicHeaders ? { dynamicHeaders: this.valueMap(api.dynamicHeaders, (k) => ["api", "dynamicHeaders", k]) } : {}),
+      ...(api.allowedHosts ? { allowedHosts: [...api.allowedHosts] } : {}),
+      ...(api.baseUrlFrom !== undefined ? { baseUrlFrom: this.expr(api.baseUrlFrom, ["api", "baseUrlFrom"]) } : {}),
+      ...(api.signing ? { signing: this.signing(api.signing) } : {}),
+    };
+  }
+
+  private signing(s: NonNullable<ConnectorMapping["api"]["signing"]>): CompiledSigning {
+    return {
+      algorithm: s.algorithm ?? "HMAC-SHA256",
+      key: { ...s.key },
+      stringToSign: this.expr(s.stringToSign, ["api", "signing", "stringToSign"]),
+      encoding: s.encoding ?? "hex",
+      headers: this.valueMap(s.headers, (k) => ["api", "signing", "headers", k]),
     };
   }
 
@@ -132,6 +172,8 @@ class BundleCompiler {
     };
     for (const [key, src] of Object.entries(f.pathParams ?? {})) compiled.pathParams[key] = this.expr(src, fieldPath(call, "pathParams", key));
     if (f.baseUrl !== undefined) compiled.baseUrl = f.baseUrl;
+    if (f.sign === false) compiled.sign = false;
+    if (f.baseUrlFrom !== undefined) compiled.baseUrlFrom = this.expr(f.baseUrlFrom, fieldPath(call, "baseUrlFrom"));
     if (f.body !== undefined) compiled.body = this.expr(f.body, fieldPath(call, "body"));
     if (f.form !== undefined) compiled.form = this.valueMap(f.form, (k) => fieldPath(call, "form", k));
     if (f.timeoutMs !== undefined) compiled.timeoutMs = f.timeoutMs;
@@ -326,4 +368,20 @@ class BundleCompiler {
     if (found === undefined) throw new Error(`internal: unresolved Matter ${kind} "${ref}" at ${this.at(path)}; validate the bundle before compiling`);
     return found;
   }
+}
+
+const SETTING_PLACEHOLDER = /\{settings\.([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+/** `{settings.region}` -> the setting's value; the semantic check has made sure each one exists. */
+export function substituteSettings(text: string, settings: Record<string, unknown>): string {
+  return text.replace(SETTING_PLACEHOLDER, (_m, name: string) => {
+    const v = settings[name];
+    if (typeof v !== "string" && typeof v !== "number") throw new Error(`internal: setting ${name} used in an OAuth URL is not a string or number`);
+    return String(v);
+  });
+}
+
+/** Names of the `{settings.x}` placeholders in a text. */
+export function settingPlaceholders(text: string): string[] {
+  return [...text.matchAll(SETTING_PLACEHOLDER)].map((m) => m[1]);
 }

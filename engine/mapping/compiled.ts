@@ -23,6 +23,10 @@ export interface CompiledCall {
   method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
   path: string;
   baseUrl?: string;
+  /** Base URL from data (a per-user host); checked against `api.allowedHosts` before the call. */
+  baseUrlFrom?: Expr;
+  /** Whether `api.signing` applies (true unless the call says `sign: false`). */
+  sign?: boolean;
   pathParams: Record<string, Expr>;
   query: Record<string, ValueSpec>;
   headers: Record<string, ValueSpec>;
@@ -187,7 +191,15 @@ export interface CompiledBundle {
     timeoutMs: number;
     retry: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number; retryOn: number[] };
     statusMap: Record<string, number>;
+    /** Host patterns every call must match (absent: only the hosts written in the bundle). */
+    allowedHosts?: string[];
+    baseUrlFrom?: Expr;
+    /** Headers computed per call from expressions (token, account, settings). */
+    dynamicHeaders?: Record<string, ValueSpec>;
+    signing?: CompiledSigning;
   };
+  /** Per-user account values and the bootstrap that obtains them. */
+  account?: CompiledAccount;
   operations: {
     activateUser: { requests: CompiledCall[]; userId: Expr };
     discoverDevices: {
@@ -204,6 +216,21 @@ export interface CompiledBundle {
   /** In file order: the first profile whose `match` is true wins. */
   profiles: CompiledProfile[];
   webhooks?: CompiledWebhooks;
+}
+
+export interface CompiledSigning {
+  algorithm: "HMAC-SHA256";
+  key: { env?: string; secretField?: string; account?: string };
+  stringToSign: Expr;
+  encoding: "hex" | "HEX" | "base64";
+  headers: Record<string, ValueSpec>;
+}
+
+export interface CompiledAccount {
+  bootstrap: CompiledCall[];
+  values: Array<{ name: string; expr: Expr; secret: boolean }>;
+  /** Vendor statuses meaning the stored values are stale: re-bootstrap, retry the call once. */
+  refreshOn: number[];
 }
 
 /** Engine defaults, written down once (README "Mapping format"). */

@@ -90,6 +90,7 @@ profiles: {
 [k: string]: Profile
 }
 webhooks?: Webhooks
+account?: Account
 }
 /**
  * OAuth 2.0 authorization-code settings of the vendor. MI performs the OAuth flow; these values generate the CreateConnectorDestination request so the two never drift.
@@ -99,11 +100,11 @@ webhooks?: Webhooks
  */
 export interface Oauth {
 /**
- * The vendor's authorization endpoint.
+ * The vendor's authorization endpoint. `{settings.<name>}` placeholders are replaced by the bundle's settings (for a region or tenant written once).
  */
 authorizationUrl: string
 /**
- * The vendor's token endpoint.
+ * The vendor's token endpoint. `{settings.<name>}` placeholders are replaced by the bundle's settings.
  */
 tokenUrl: string
 /**
@@ -111,9 +112,9 @@ tokenUrl: string
  */
 scopes?: string[]
 /**
- * How MI authenticates to the token endpoint: client credentials in the Authorization header or in the body.
+ * How the client authenticates at the token endpoint: HTTP_BASIC (Authorization header), REQUEST_BODY_CREDENTIALS (form body), QUERY_STRING_CREDENTIALS (client_id and client_secret in the token URL's query string; MI cannot do this, `c2c registration` says so), NONE (a public client: client_id only, no secret is asked for).
  */
-tokenEndpointAuthMethod: ("HTTP_BASIC" | "REQUEST_BODY_CREDENTIALS")
+tokenEndpointAuthMethod: ("HTTP_BASIC" | "REQUEST_BODY_CREDENTIALS" | "QUERY_STRING_CREDENTIALS" | "NONE")
 /**
  * Whether the vendor requires PKCE.
  */
@@ -122,6 +123,18 @@ pkce?: boolean
  * Ask MI to renew refresh tokens this many days before expiry.
  */
 proactiveRefreshDays?: number
+/**
+ * Extra query parameters of the authorization URL (offline access, consent prompt, audience); appended to `authUrl` in the registration.
+ */
+authorizationParams?: {
+[k: string]: string
+}
+/**
+ * Parameters the vendor wants in the query string of the token request (e.g. `grant_type`); appended to `tokenUrl` in the registration.
+ */
+tokenParams?: {
+[k: string]: string
+}
 }
 /**
  * For vendors without OAuth: MI passes a Secrets Manager reference; the engine reads the secret and authenticates vendor calls as declared here.
@@ -229,6 +242,55 @@ retryOn?: number[]
 statusMap?: {
 [k: string]: number
 }
+/**
+ * Hosts the connector may ever call. `*` matches one or more letters, digits or hyphens inside one DNS label (`*.shelly.cloud`, `openapi*.tuyaeu.com`). Required when a base URL comes from an expression (`baseUrlFrom`); when declared, every call's host (static or computed) must match, and any other host is refused before a byte is sent.
+ * 
+ * @minItems 1
+ */
+allowedHosts?: [string, ...(string)[]]
+baseUrlFrom?: Expression
+dynamicHeaders?: ValueMap
+/**
+ * Signs every call (unless the call says `sign: false`): an HMAC over a canonical string the bundle declares as an expression, sent in headers.
+ */
+signing?: {
+/**
+ * MAC algorithm (default HMAC-SHA256).
+ */
+algorithm?: "HMAC-SHA256"
+/**
+ * Where the signing key comes from: an environment variable (e.g. the OAuth client secret), a field of the General Authorization secret, or an account value.
+ */
+key: {
+/**
+ * Environment variable holding the key.
+ */
+env?: string
+/**
+ * Field of the General Authorization secret.
+ */
+secretField?: string
+/**
+ * Name of an account value (see `account.values`).
+ */
+account?: string
+}
+stringToSign: Expression
+/**
+ * How the MAC is written: hex (lower case, default), HEX (upper case), base64.
+ */
+encoding?: ("hex" | "HEX" | "base64")
+headers: ValueMap
+}
+}
+/**
+ * Names to values; each value is a JSONata expression (string) or a literal.
+ * 
+ * This interface was referenced by `ConnectorMapping`'s JSON-Schema
+ * via the `definition` "valueMap".
+ */
+export interface ValueMap {
+[k: string]: Value
 }
 /**
  * One vendor HTTP request. Either complete (method and path) or `use: <named call>` with overrides.
@@ -304,15 +366,11 @@ items?: string
  */
 max?: number
 })
-}
+baseUrlFrom?: Expression
 /**
- * Names to values; each value is a JSONata expression (string) or a literal.
- * 
- * This interface was referenced by `ConnectorMapping`'s JSON-Schema
- * via the `definition` "valueMap".
+ * Whether `api.signing` applies to this call (default true when signing is declared).
  */
-export interface ValueMap {
-[k: string]: Value
+sign?: boolean
 }
 /**
  * How a list call pages. cursor: a value from each response is sent back as a parameter; page: a page number is incremented; link: the URL in the `Link: <...>; rel="next"` header is followed.
@@ -735,4 +793,34 @@ secretsManager?: boolean
  * JSON key inside a Secrets Manager secret.
  */
 key?: string
+}
+/**
+ * What a vendor account carries beyond the token: calls that run once per user after linking (in AWS.ActivateUser, again when a call fails with a `refreshOn` status, or when the values are missing), and the values kept from them, per user, encrypted in the state store. Every later expression reads them as `account.<name>`. AWS.DeactivateUser deletes them.
+ * 
+ * This interface was referenced by `ConnectorMapping`'s JSON-Schema
+ * via the `definition` "account".
+ */
+export interface Account {
+/**
+ * The bootstrap: calls run in order after the user id is known (`userId` is in their context); each response is kept under its name in `responses`.
+ */
+bootstrap?: {
+requests?: Calls
+}
+/**
+ * Values kept per user: an expression over the bootstrap context (`responses`, `responseHeaders`, `token`, `userId`, `settings`), or `{ from, secret }`. Secret values are masked in every log line, trace and error message.
+ */
+values: {
+[k: string]: Expression | {
+from: Expression
+/**
+ * Masked in logs, traces and errors like the token.
+ */
+secret?: boolean
+}
+}
+/**
+ * Vendor statuses that mean the stored values are stale: the bootstrap runs again and the call is retried once.
+ */
+refreshOn?: number[]
 }

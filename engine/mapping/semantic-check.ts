@@ -15,6 +15,7 @@ import { fieldPath, isRecord, pathPlaceholders, resolveCall } from "./calls.ts";
 import { didYouMean, toPointer, type Diagnostic, type Segment } from "./diagnostics.ts";
 import { MI_CUSTOM_COMMANDS, parseConfirmKey } from "./matter-refs.ts";
 import type { SourceRef } from "./schema-check.ts";
+import { checkAccountCapabilities } from "./account-check.ts";
 
 type Json = Record<string, unknown>;
 
@@ -52,6 +53,7 @@ export function checkSemantics(doc: unknown, source: SourceRef, table: ClusterTa
   checkCallSites(doc, report);
   checkProfiles(doc, report, table);
   checkWebhookVerify(doc, report);
+  checkAccountCapabilities(doc, report);
   return report.diagnostics;
 }
 
@@ -166,6 +168,8 @@ function checkCallSites(doc: Json, report: Reporter): void {
     const requests = isRecord(ops[op]) ? (ops[op] as Json).requests : undefined;
     if (Array.isArray(requests)) requests.forEach((call, i) => checkCall(doc, call, [...path, i], report));
   }
+  const bootstrap = isRecord(doc.account) && isRecord(doc.account.bootstrap) ? doc.account.bootstrap.requests : undefined;
+  if (Array.isArray(bootstrap)) bootstrap.forEach((call, i) => checkCall(doc, call, ["account", "bootstrap", "requests", i], report));
   const discover = isRecord(ops.discoverDevices) ? ops.discoverDevices : undefined;
   if (discover && isRecord(discover.list)) checkCall(doc, discover.list, ["operations", "discoverDevices", "list"], report);
   const getDevice = isRecord(ops.getDevice) ? ops.getDevice : undefined;

@@ -3,6 +3,7 @@ import { bindings } from "../runtime/context.ts";
 import { baseContext, type OperationEnv } from "./environment.ts";
 import { keys, TTL } from "./keys.ts";
 import { resolveUserId } from "./user-identity.ts";
+import { retireAccount } from "../account/account.ts";
 
 /**
  * AWS.DeactivateUser: mark the user deactivated first (so no event for them leaves even if the
@@ -19,6 +20,9 @@ export async function deactivateUser(env: OperationEnv): Promise<ConnectorRespon
   }
   userId ??= await resolveUserId(env);
   await env.store.put(keys.deactivated(userId), { at: Date.now() }, TTL.deactivated);
+  // The account values go from the store before the revoke; the revoke calls may still read them.
+  const account = await retireAccount(env, userId);
+  if (account) Object.assign(ctx, { userId, account });
   await env.calls.runAll(spec.requests, ctx, env.deadline);
   return ack(200, `Successfully deactivated user for connector-id ${env.request.payload.connectorId}`);
 }

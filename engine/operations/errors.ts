@@ -10,6 +10,9 @@ import { CredentialError } from "../runtime/credentials.ts";
 import { SecretReadError } from "../auth/secret-errors.ts";
 import { UserIdError } from "./user-identity.ts";
 import { SendConnectorEventError } from "../mi/event-errors.ts";
+import { HostNotAllowedError } from "../vendor/allowed-hosts.ts";
+import { AccountKeyError } from "../account/sealed.ts";
+import { AccountValueError } from "../account/account.ts";
 
 export function errorToStatus(err: unknown, bundle?: CompiledBundle): number {
   if (err instanceof VendorError) {
@@ -25,6 +28,8 @@ export function errorToStatus(err: unknown, bundle?: CompiledBundle): number {
 }
 
 export function safeMessage(err: unknown): string {
+  if (err instanceof HostNotAllowedError) return err.message;
+  if (err instanceof AccountKeyError || err instanceof AccountValueError) return err.message;
   if (err instanceof VendorError) {
     switch (err.kind) {
       case "http":

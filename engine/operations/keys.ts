@@ -9,6 +9,7 @@ export const keys = {
   userOfToken: (token: string) => `user:token:${h(token)}`,
   userOfSecret: (arn: string, versionId: string) => `user:secret:${h(`${arn}\n${versionId}`)}`,
   deactivated: (userId: string) => `deactivated:${h(userId)}`,
+  account: (userId: string) => `account:${h(userId)}`,
   trace: (connectorId: string, traceId: string) => `trace:${connectorId}:${traceId}`,
   discovery: (connectorId: string, discoveryId: string) => `discovery:${connectorId}:${discoveryId}`,
   job: (ref: string) => `job:${ref}`,
@@ -36,6 +37,8 @@ export const TTL = {
   webhookEvent: 7 * 24 * 3600,
   /** Longer than any signature time window a bundle may declare in practice (an hour). */
   acceptedSignature: 2 * 3600,
+  /** Account values: renewed by every bootstrap; expiry only means one more bootstrap. */
+  account: 400 * 24 * 3600,
   /** A device's profile (its kind) is stable; a day bounds the effect of a replaced device. */
   profileOf: 24 * 3600,
   /** A deferred job runs within minutes; its retries within an hour. */

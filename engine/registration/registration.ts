@@ -69,6 +69,11 @@ export interface RegistrationRequests {
    * fields the mapping's `generalAuthorization.apply` names.
    */
   secretTemplate: Record<string, string>;
+  /**
+   * What the bundle declares but MI's CreateConnectorDestination cannot express (PKCE, query-string
+   * client credentials, a public client), each as a sentence; `c2c registration` prints them.
+   */
+  limitations: string[];
 }
 
 export const PLACEHOLDERS = {
@@ -84,6 +89,16 @@ export const PLACEHOLDERS = {
 // descriptions 1-256 `^[0-9A-Za-z_\- ]+$`, ClientToken 1-64 `^[a-zA-Z0-9=_-]+$`.
 const NAME_MAX = 128;
 const DESCRIPTION_MAX = 256;
+// AuthUrl / TokenUrl: 1-1024 characters.
+const URL_MAX = 1024;
+
+/** Extra parameters appended to a URL's query (after any it already has), in declaration order. */
+function withQueryParams(url: string, params: Record<string, string> | undefined): string {
+  if (!params || Object.keys(params).length === 0) return url;
+  const u = new URL(url);
+  for (const [k, v] of Object.entries(params)) u.searchParams.append(k, v);
+  return u.href;
+}
 
 export function registrationRequests(bundle: CompiledBundle, opts: RegistrationOptions = {}): RegistrationRequests {
   const connectorName = opts.connectorName ?? modelSafe(bundle.vendor.name, NAME_MAX, bundle.vendor.id);
@@ -111,21 +126,43 @@ export function registrationRequests(bundle: CompiledBundle, opts: RegistrationO
 
   if (bundle.oauth) {
     const { oauth } = bundle;
+    const limitations: string[] = [];
+    const method = oauth.tokenEndpointAuthMethod;
+    // MI knows only these two schemes; the others are registered as the closest one, and said so.
+    const scheme = method === "HTTP_BASIC" ? "HTTP_BASIC" : "REQUEST_BODY_CREDENTIALS";
+    if (method === "QUERY_STRING_CREDENTIALS") {
+      limitations.push(
+        "the vendor wants client_id and client_secret in the token request's query string; MI's tokenEndpointAuthenticationScheme offers only HTTP_BASIC and REQUEST_BODY_CREDENTIALS, so REQUEST_BODY_CREDENTIALS is registered and the vendor may refuse it",
+      );
+    }
+    if (method === "NONE") {
+      limitations.push(
+        "the vendor's client is public (no client secret); MI has no scheme for that, so REQUEST_BODY_CREDENTIALS is registered and the destination secret holds the client id only",
+      );
+    }
+    if (oauth.pkce) limitations.push("the vendor requires PKCE; MI's OAuthConfig has no PKCE setting");
     const oAuth: OAuthConfigBody = {
-      authUrl: oauth.authorizationUrl,
-      tokenUrl: oauth.tokenUrl,
-      tokenEndpointAuthenticationScheme: oauth.tokenEndpointAuthMethod,
+      authUrl: withQueryParams(oauth.authorizationUrl, oauth.authorizationParams),
+      tokenUrl: withQueryParams(oauth.tokenUrl, oauth.tokenParams),
+      tokenEndpointAuthenticationScheme: scheme,
     };
+    for (const [name, url] of [["authUrl", oAuth.authUrl], ["tokenUrl", oAuth.tokenUrl]] as const) {
+      if (url.length > URL_MAX) limitations.push(`${name} is ${url.length} characters; MI accepts at most ${URL_MAX}`);
+    }
     // RFC 6749 §3.3: several scopes are one space-delimited string.
     if (oauth.scopes?.length) oAuth.scope = oauth.scopes.join(" ");
     if (opts.redirectUrl) oAuth.oAuthCompleteRedirectUrl = opts.redirectUrl;
     if (oauth.proactiveRefreshDays !== undefined) {
       oAuth.proactiveRefreshTokenRenewal = { enabled: true, DaysBeforeRenewal: oauth.proactiveRefreshDays };
     }
+    const secretTemplate: Record<string, string> = { clientId: opts.clientId ?? PLACEHOLDERS.clientId };
+    // A public client has no secret: none is asked for.
+    if (method !== "NONE") secretTemplate.clientSecret = PLACEHOLDERS.clientSecret;
     return {
       createCloudConnector,
       createConnectorDestination: { ...destinationBase, AuthType: "OAUTH", AuthConfig: { oAuth }, SecretsManager: secret },
-      secretTemplate: { clientId: opts.clientId ?? PLACEHOLDERS.clientId, clientSecret: PLACEHOLDERS.clientSecret },
+      secretTemplate,
+      limitations,
     };
   }
 
@@ -142,6 +179,7 @@ export function registrationRequests(bundle: CompiledBundle, opts: RegistrationO
           .filter((f): f is string => typeof f === "string")
           .map((f) => [f, `<${f.toUpperCase()}>`]),
       ),
+      limitations: [],
     };
   }
 

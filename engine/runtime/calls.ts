@@ -10,16 +10,62 @@ import type { VendorClient } from "../vendor/client.ts";
 import { bindings, type EvalContext } from "./context.ts";
 import type { Evaluator } from "./expressions.ts";
 import { vendorAuth, type AuthMaterial } from "./credentials.ts";
+import { RequestSigner, type SigningClock } from "./signing.ts";
+import { checkAllowedHost } from "../vendor/allowed-hosts.ts";
+import { tryUrl } from "../vendor/url.ts";
 
 type Scalar = string | number | boolean;
 
+export interface CallRunnerOptions {
+  /** Clock and nonce source of request signing (tests pin them to check published vectors). */
+  signingClock?: SigningClock;
+}
+
+/**
+ * Called when a call fails with one of `account.refreshOn`: runs the account bootstrap again and
+ * returns the fresh values (the call is then retried once).
+ */
+export type AccountRefresh = (ctx: EvalContext) => Promise<Record<string, unknown>>;
+
 export class CallRunner {
+  private readonly signer?: RequestSigner;
+  /** Set by the account module when the bundle declares `account`. */
+  refreshAccount?: AccountRefresh;
+  private refreshed = false;
+
   constructor(
     private readonly bundle: CompiledBundle,
     private readonly vendor: VendorClient,
     private readonly evaluator: Evaluator,
     private readonly auth: AuthMaterial,
-  ) {}
+    opts: CallRunnerOptions = {},
+  ) {
+    if (bundle.api.signing) this.signer = new RequestSigner(bundle.api.signing, evaluator, auth, opts.signingClock);
+  }
+
+  /**
+   * The call's base URL: static, or from `baseUrlFrom` (per-user host). A computed URL must be
+   * https and its host must match `api.allowedHosts`; when `allowedHosts` is declared every host is
+   * checked, static ones included, before anything is sent.
+   */
+  private async baseUrl(call: CompiledCall, ctx: EvalContext): Promise<string> {
+    const from = call.baseUrlFrom ?? (call.baseUrl === undefined ? this.bundle.api.baseUrlFrom : undefined);
+    let url = call.baseUrl ?? this.bundle.api.baseUrl;
+    const allowed = this.bundle.api.allowedHosts;
+    if (from) {
+      const v = await this.evaluator.evaluate(from, ctx, bindings(ctx));
+      if (v !== undefined && v !== null && v !== "") {
+        const parsed = typeof v === "string" ? tryUrl(v) : undefined;
+        if (!parsed || parsed.protocol !== "https:") {
+          throw new VendorError(`${from.at}: base URL of call '${call.name}' is not an absolute https URL`, { kind: "invalid-request" });
+        }
+        if (!allowed) throw new VendorError(`${from.at}: a base URL from an expression needs api.allowedHosts`, { kind: "invalid-request" });
+        url = v as string;
+      }
+    }
+    if (allowed) checkAllowedHost(new URL(url), allowed, `call '${call.name}'`);
+    return url;
+  }
 
   async buildSpec(call: CompiledCall, ctx: EvalContext, extraQuery?: Record<string, ValueSpec>): Promise<VendorCallSpec> {
     const pathParams: Record<string, Scalar> = {};
@@ -32,10 +78,20 @@ export class CallRunner {
     }
     const query = await this.values({ ...call.query, ...(extraQuery ?? {}) }, ctx);
     const headers: Record<string, string> = { ...this.bundle.api.headers };
-    for (const [k, v] of Object.entries(await this.values(call.headers, ctx))) headers[k] = Array.isArray(v) ? v.join(",") : String(v);
+    const dynamic = await this.values(this.bundle.api.dynamicHeaders ?? {}, ctx);
+    for (const [k, v] of Object.entries({ ...dynamic, ...(await this.values(call.headers, ctx)) })) headers[k] = Array.isArray(v) ? v.join(",") : String(v);
+    const allowed = this.bundle.api.allowedHosts;
+    for (const [k, v] of Object.entries(headers)) {
+      if (k.toLowerCase() !== "host") continue;
+      const host = tryUrl(`https://${v}`);
+      if (!host || host.host !== v.toLowerCase() || !allowed) {
+        throw new VendorError(`call '${call.name}': a Host header needs api.allowedHosts and a plain host name`, { kind: "invalid-request" });
+      }
+      checkAllowedHost(host, allowed, `Host header of call '${call.name}'`);
+    }
     const spec: VendorCallSpec = {
       method: call.method,
-      baseUrl: call.baseUrl ?? this.bundle.api.baseUrl,
+      baseUrl: await this.baseUrl(call, ctx),
       path: call.path,
       pathParams,
       query,
@@ -45,6 +101,8 @@ export class CallRunner {
       acceptStatus: call.acceptStatus,
       label: call.name,
     };
+    const signer = this.signer;
+    if (signer && call.sign !== false) spec.sign = (req) => signer.headers(req, ctx);
     if (call.body) spec.json = await this.evaluator.evaluate(call.body, ctx, bindings(ctx));
     if (call.form) {
       const form: Record<string, string> = {};
@@ -55,18 +113,41 @@ export class CallRunner {
   }
 
   /** Runs one call; on success its body is kept in ctx.responses[call.name]. */
-  async run(call: CompiledCall, ctx: EvalContext, deadline: Deadline): Promise<VendorResponse> {
-    const spec = await this.buildSpec(call, ctx);
-    const res = await this.vendor.call(spec, deadline);
+  async run(call: CompiledCall, ctx: EvalContext, deadline: Deadline, opts: RunOptions = {}): Promise<VendorResponse> {
+    let res: VendorResponse;
+    try {
+      res = await this.vendor.call({ ...(await this.buildSpec(call, ctx)), ...(opts.untraced ? { untraced: true } : {}) }, deadline);
+    } catch (err) {
+      if (opts.noRefresh || !this.isStale(err)) throw err;
+      // The stored account values are stale (a rotated app key, a moved host): bootstrap again, once
+      // per invocation, and retry this call with the fresh values.
+      this.refreshed = true;
+      ctx.account = await this.refreshAccount!(ctx);
+      res = await this.vendor.call(await this.buildSpec(call, ctx), deadline);
+    }
     await this.checkSuccess(call, ctx, res);
     ctx.responses[call.name] = res.body;
+    (ctx.responseHeaders ??= {})[call.name] = res.headers;
     return res;
   }
 
-  async runAll(calls: CompiledCall[], ctx: EvalContext, deadline: Deadline): Promise<VendorResponse | undefined> {
+  async runAll(calls: CompiledCall[], ctx: EvalContext, deadline: Deadline, opts: RunOptions = {}): Promise<VendorResponse | undefined> {
     let last: VendorResponse | undefined;
-    for (const c of calls) last = await this.run(c, ctx, deadline);
+    for (const c of calls) last = await this.run(c, ctx, deadline, opts);
     return last;
+  }
+
+  private isStale(err: unknown): boolean {
+    const on = this.bundle.account?.refreshOn;
+    return (
+      !this.refreshed &&
+      this.refreshAccount !== undefined &&
+      !!on?.length &&
+      err instanceof VendorError &&
+      err.kind === "http" &&
+      err.status !== undefined &&
+      on.includes(err.status)
+    );
   }
 
   /** The mapping's `success` expression turns a 2xx with per-device failures into an error. */
@@ -94,4 +175,11 @@ export class CallRunner {
     }
     return out;
   }
+}
+
+export interface RunOptions {
+  /** Bootstrap calls themselves: a stale status is an error, not a reason to bootstrap again. */
+  noRefresh?: boolean;
+  /** The response carries secret account values: tracing prints it masked. */
+  untraced?: boolean;
 }

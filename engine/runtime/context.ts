@@ -13,10 +13,16 @@ export interface EvalContext {
   token?: string;
   /** The General Authorization secret's fields (GeneralAuthorization requests). */
   secret?: Record<string, unknown>;
+  /** The vendor's id of the linked user, once known (account bootstrap and every later expression). */
+  userId?: string;
+  /** Values the account bootstrap kept for this user (`account.values`), decrypted. */
+  account?: Record<string, unknown>;
   /** The bundle's `settings`. */
   settings: Record<string, unknown>;
   /** Response bodies of earlier calls of this operation, by call name. */
   responses: Record<string, unknown>;
+  /** Response headers (lower-case names) of earlier calls of this operation, by call name. */
+  responseHeaders?: Record<string, Record<string, string>>;
   /** The current call's parsed body, status and headers (in success, next, hasMore, devices, confirms). */
   response?: unknown;
   status?: number;

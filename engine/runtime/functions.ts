@@ -33,7 +33,7 @@ import {
   fahrenheitFromCentiCelsius,
 } from "./functions/temperature.ts";
 import { cieXy, hueSaturationFromXy, matterXy, xyFromHueSaturation } from "./functions/color.ts";
-import { base64Decode, base64Encode, enumMap, enumReverse, jwtClaim, sha256 } from "./functions/encoding.ts";
+import { base64Decode, base64Encode, enumMap, enumReverse, jwtClaim, jwtClaims, sha256 } from "./functions/encoding.ts";
 
 export interface ConversionFunction {
   // JSONata passes arbitrary JSON values; each function validates its own arguments.
@@ -82,6 +82,7 @@ export const conversionFunctions: Record<string, ConversionFunction> = {
   },
   enumReverse: { fn: enumReverse, signature: "<(snbl)ox?:x>", doc: "First key of map whose value equals value, or default." },
   jwtClaim: { fn: jwtClaim, signature: "<(sl)s:x>", doc: "Claim from a JWT payload, decoded WITHOUT signature verification; undefined if not a JWT." },
+  jwtClaims: { fn: jwtClaims, signature: "<(sl):o>", doc: "All claims of a JWT payload as an object, decoded WITHOUT signature verification; undefined if not a JWT." },
   base64Decode: { fn: base64Decode, signature: "<(sl):s>", doc: "Base64 (standard or URL-safe) -> UTF-8 string." },
   base64Encode: { fn: base64Encode, signature: "<(snbl):s>", doc: "UTF-8 string -> standard base64." },
   sha256: { fn: sha256, signature: "<(snbl):s>", doc: "Lower-case hex SHA-256 of a UTF-8 string." },
@@ -113,6 +114,7 @@ export {
   hueFromDegrees,
   hueSaturationFromXy,
   jwtClaim,
+  jwtClaims,
   kelvinFromMireds,
   levelFromFraction,
   levelFromPercent,

@@ -21,6 +21,7 @@ import {
   type VendorCallSpec,
   type VendorResponse,
 } from "./types.ts";
+import { untracedRequests } from "./untraced.ts";
 import { fillPathTemplate, joinPath, nextLink, parseBaseUrl, tryUrl, withOrigin } from "./url.ts";
 
 export interface VendorClientOptions {
@@ -221,9 +222,13 @@ export class VendorClient {
       const boundByDeadline = budgetMs <= spec.timeoutMs;
       const signal = deadline.signal(spec.timeoutMs);
 
+      // Signed per attempt, on the request exactly as it goes out: a retry gets a fresh timestamp and nonce.
+      const headers = spec.sign ? { ...request.headers, ...(await signatureHeaders(spec, request.url, body)) } : request.headers;
+      if (spec.untraced) untracedRequests.add(headers);
+
       let response: HttpAnswer;
       try {
-        response = await this.transport({ method: spec.method, url: request.url, headers: request.headers, body, signal });
+        response = await this.transport({ method: spec.method, url: request.url, headers, body, signal });
         this.logger.debug("vendor attempt", { ...fields, attempt, status: response.status });
       } catch (err) {
         this.logger.debug("vendor attempt", { ...fields, attempt, outcome: signal.aborted ? "aborted" : "network-error" });
@@ -275,6 +280,23 @@ export class VendorClient {
     });
     return err;
   }
+}
+
+/** The headers `spec.sign` adds; any failure is a refusal of the call ("invalid-request"), never retried. */
+async function signatureHeaders(spec: VendorCallSpec, url: string, body: string | undefined): Promise<Record<string, string>> {
+  let headers: Record<string, string>;
+  try {
+    headers = await spec.sign!({ method: spec.method, url, body: body ?? "" });
+  } catch (err) {
+    if (err instanceof VendorError) throw err;
+    throw new VendorError(`vendor call ${describe(spec)} could not be signed: ${(err as Error).message}`, { kind: "invalid-request", cause: err });
+  }
+  for (const [name, value] of Object.entries(headers)) {
+    if (!validHeader(name, value)) {
+      throw new VendorError(`vendor call ${describe(spec)}: signing header ${JSON.stringify(name)} has an invalid name or value`, { kind: "invalid-request" });
+    }
+  }
+  return headers;
 }
 
 function describe(spec: VendorCallSpec): string {

@@ -34,6 +34,13 @@ export interface VendorCallSpec {
   acceptStatus?: number[];
   /** For logs, e.g. "discoverDevices.list". */
   label?: string;
+  /**
+   * Signs each attempt: gets the request as it is sent (after credentials) and returns headers
+   * to add. Errors it throws are refusals ("invalid-request"), never retried.
+   */
+  sign?: (request: { method: string; url: string; body: string }) => Promise<Record<string, string>>;
+  /** The response carries secrets (an account bootstrap): tracing tools must not print its body. */
+  untraced?: boolean;
 }
 
 export interface VendorResponse {

@@ -53,6 +53,7 @@ export async function registrationCommand(bundleArg: string, opts: RegistrationO
     con.err.line(con.err.c.yellow(`${left.length} placeholder(s) to fill before sending (see --help for the options that fill them):`));
     for (const l of left) con.err.line(con.err.c.dim(`  ${l}`));
   }
+  for (const l of requests.limitations) con.err.line(con.err.c.yellow(`MI cannot express: ${l}`));
   return 0;
 }
 

@@ -48,6 +48,15 @@ function isScalar(v: unknown): v is Scalar {
  */
 export function jwtClaim(token: unknown, claim: unknown): unknown {
   if (typeof claim !== "string" || claim === "") throw new Error("$jwtClaim: the claim name must be a non-empty string");
+  const payload = jwtClaims(token);
+  return payload && Object.hasOwn(payload, claim) ? payload[claim] : undefined;
+}
+
+/**
+ * $jwtClaims(token): every claim of the JWT payload as an object, decoded only (MI obtained the
+ * token from the vendor; the connector does not verify it). Undefined when it is not a JWT.
+ */
+export function jwtClaims(token: unknown): Record<string, unknown> | undefined {
   if (typeof token !== "string") return undefined;
   const parts = token.replace(/^Bearer\s+/i, "").split(".");
   if (parts.length !== 3 || !/^[A-Za-z0-9_-]+$/.test(parts[1])) return undefined;
@@ -58,7 +67,7 @@ export function jwtClaim(token: unknown, claim: unknown): unknown {
     return undefined;
   }
   if (payload === null || typeof payload !== "object" || Array.isArray(payload)) return undefined;
-  return Object.hasOwn(payload, claim) ? (payload as Record<string, unknown>)[claim] : undefined;
+  return payload as Record<string, unknown>;
 }
 
 const BASE64 = /^(?:[A-Za-z0-9+/]*={0,2}|[A-Za-z0-9_-]*)$/;
