@@ -67,7 +67,11 @@ export class CallRunner {
     return url;
   }
 
-  async buildSpec(call: CompiledCall, ctx: EvalContext, extraQuery?: Record<string, ValueSpec>): Promise<VendorCallSpec> {
+  /**
+   * `storable`: for requests kept in the state store (command plans): without the headers computed
+   * from account values and without the signer; `forSending` adds them back at send time.
+   */
+  async buildSpec(call: CompiledCall, ctx: EvalContext, extraQuery?: Record<string, ValueSpec>, opts: { storable?: boolean } = {}): Promise<VendorCallSpec> {
     const pathParams: Record<string, Scalar> = {};
     for (const [k, e] of Object.entries(call.pathParams)) {
       const v = await this.evaluator.evaluate(e, ctx, bindings(ctx));
@@ -78,7 +82,7 @@ export class CallRunner {
     }
     const query = await this.values({ ...call.query, ...(extraQuery ?? {}) }, ctx);
     const headers: Record<string, string> = { ...this.bundle.api.headers };
-    const dynamic = await this.values(this.bundle.api.dynamicHeaders ?? {}, ctx);
+    const dynamic = opts.storable ? {} : await this.dynamicHeaders(ctx);
     for (const [k, v] of Object.entries({ ...dynamic, ...(await this.values(call.headers, ctx)) })) headers[k] = Array.isArray(v) ? v.join(",") : String(v);
     const allowed = this.bundle.api.allowedHosts;
     for (const [k, v] of Object.entries(headers)) {
@@ -101,8 +105,7 @@ export class CallRunner {
       acceptStatus: call.acceptStatus,
       label: call.name,
     };
-    const signer = this.signer;
-    if (signer && call.sign !== false) spec.sign = (req) => signer.headers(req, ctx);
+    if (!opts.storable) this.attachSigner(spec, call, ctx);
     if (call.body) spec.json = await this.evaluator.evaluate(call.body, ctx, bindings(ctx));
     if (call.form) {
       const form: Record<string, string> = {};
@@ -110,6 +113,36 @@ export class CallRunner {
       spec.form = form;
     }
     return spec;
+  }
+
+  private attachSigner(spec: VendorCallSpec, call: CompiledCall, ctx: EvalContext): void {
+    const signer = this.signer;
+    if (signer && call.sign !== false) spec.sign = (req) => signer.headers(req, ctx);
+  }
+
+  private async dynamicHeaders(ctx: EvalContext): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(await this.values(this.bundle.api.dynamicHeaders ?? {}, ctx))) out[k] = Array.isArray(v) ? v.join(",") : String(v);
+    return out;
+  }
+
+  /** A stored request (buildSpec `storable`) made ready to send: credentials, computed headers, signer. */
+  async forSending(call: CompiledCall, ctx: EvalContext, stored: Omit<VendorCallSpec, "auth">): Promise<VendorCallSpec> {
+    const spec: VendorCallSpec = { ...stored, headers: { ...(await this.dynamicHeaders(ctx)), ...stored.headers }, auth: vendorAuth(this.bundle, call, this.auth) };
+    this.attachSigner(spec, call, ctx);
+    return spec;
+  }
+
+  /** Sends a stored request; a stale status refreshes the account values and retries once. */
+  async send(call: CompiledCall, ctx: EvalContext, stored: Omit<VendorCallSpec, "auth">, deadline: Deadline): Promise<VendorResponse> {
+    try {
+      return await this.vendor.call(await this.forSending(call, ctx, stored), deadline);
+    } catch (err) {
+      if (!this.isStale(err)) throw err;
+      this.refreshed = true;
+      ctx.account = await this.refreshAccount!(ctx);
+      return this.vendor.call(await this.forSending(call, ctx, stored), deadline);
+    }
   }
 
   /** Runs one call; on success its body is kept in ctx.responses[call.name]. */

@@ -13,7 +13,6 @@ import { formatAttributeId } from "../../matter/ids.ts";
 import { bindings, type EvalContext } from "../../runtime/context.ts";
 import { readCluster } from "../../runtime/device-model.ts";
 import { admitValue } from "../../runtime/matter-values.ts";
-import { vendorAuth } from "../../runtime/credentials.ts";
 import { VendorError } from "../../vendor/types.ts";
 import type { OperationEnv } from "../environment.ts";
 import { errorToStatus, isTransient, safeMessage } from "../errors.ts";
@@ -161,14 +160,14 @@ async function settle(
       throw new HandOffCommand(plan);
     }
     if (!step.request) {
-      const { auth: _auth, ...request } = await env.calls.buildSpec(call, ctx);
+      const { auth: _auth, ...request } = await env.calls.buildSpec(call, ctx, undefined, { storable: true });
       step.request = request;
     }
     step.state = "sent";
     step.sentAt = Date.now();
     await save();
     try {
-      const res = await env.vendor.call({ ...step.request, auth: vendorAuth(env.bundle, call, env.auth) }, env.deadline);
+      const res = await env.calls.send(call, ctx, step.request, env.deadline);
       step.response = { status: res.status, headers: res.headers, body: res.body };
       try {
         await env.calls.checkSuccess(call, ctx, res);

@@ -127,7 +127,7 @@ async function buildFirstRequests(env: OperationEnv, plan: CommandPlan): Promise
         if (part.kind === "read") continue;
         const def = partDefinition(env, plan, pc, part, responses);
         const call = def.action!.requests[0];
-        const { auth: _auth, ...request } = await env.calls.buildSpec(call, def.ctx);
+        const { auth: _auth, ...request } = await env.calls.buildSpec(call, def.ctx, undefined, { storable: true });
         const single = def.action!.requests.length === 1;
         made.push({ ci, pi, request, name: call.name, idempotent: call.idempotent === true, batchable: single && !!call.batch, rest: def.action!.requests.length - 1 });
       }
