@@ -28,6 +28,7 @@ import {
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const MATTER_DATA_FILE = path.join(ROOT, "engine/matter/data/matter-clusters.json");
 const SPEC_NAMES_FILE = path.join(ROOT, "scripts/matter/spec-names.json");
+const DEVICE_LIMITS_FILE = path.join(ROOT, "scripts/matter/device-limits.json");
 const MODEL_VERSION = (JSON.parse(readFileSync(path.join(ROOT, "node_modules/@matter/model/package.json"), "utf8")) as { version: string }).version;
 
 type Json = Record<string, unknown>;
@@ -65,6 +66,10 @@ const SEMANTIC_TYPES: Record<string, { range?: Range; unit?: string }> = {
 };
 
 /** Cluster classifications whose elements are not a device's state (used for the `classification` hint). */
+type Limits = { min?: string[]; max?: string[] };
+type ClusterLimits = { commands?: Record<string, Record<string, Limits>>; attributes?: Record<string, Limits> };
+const deviceLimits = JSON.parse(readFileSync(DEVICE_LIMITS_FILE, "utf8")) as Record<string, ClusterLimits>;
+
 const specNames = JSON.parse(readFileSync(SPEC_NAMES_FILE, "utf8")) as { clusters: Record<string, string>; deviceTypes: Record<string, string> };
 
 const hex = (n: number, digits: number): string => {
@@ -272,6 +277,26 @@ function classificationOf(c: ClusterModel): string {
   return "application";
 }
 
+/** "installedOpenLimitLift" -> the cluster's attribute name "InstalledOpenLimitLift", if there is one. */
+function attributeNamed(c: ClusterModel, ref: unknown): string | undefined {
+  if (!ref || typeof ref !== "object" || (ref as { type?: string }).type !== "reference") return undefined;
+  const name = String((ref as { name: string }).name).toLowerCase();
+  return c.attributes.find((a) => a.name.toLowerCase() === name)?.name;
+}
+
+/** Bounds that name other attributes of the cluster: the device's own limits. */
+function constraintLimits(c: ClusterModel, model: ValueModel): Limits | undefined {
+  const constraint = model.constraint as ConstraintLike;
+  const min = attributeNamed(c, constraint.min);
+  const max = attributeNamed(c, constraint.max);
+  if (!min && !max) return undefined;
+  return { ...(min ? { min: [min] } : {}), ...(max ? { max: [max] } : {}) };
+}
+
+function withLimits(out: Json, limits: Limits | undefined): Json {
+  return limits ? { ...out, limits } : out;
+}
+
 function cluster(c: ClusterModel): Json {
   const id = c.id!;
   const datatypes: Record<string, Json> = {};
@@ -281,7 +306,16 @@ function cluster(c: ClusterModel): Json {
     for (const d of base.datatypes) datatypes[d.name] ??= datatype(d);
   }
   // Global attributes (ClusterRevision, FeatureMap, lists) live once in `globalAttributes`.
-  const attributes = c.attributes.filter((a) => a.id < 0xfff8).map(attribute);
+  const declared = deviceLimits[c.name] ?? {};
+  const attributes = c.attributes
+    .filter((a) => a.id < 0xfff8)
+    .map((a) => withLimits(attribute(a), declared.attributes?.[a.name] ?? constraintLimits(c, a)));
+  const commandWithLimits = (x: CommandModel): Json => {
+    const out = command(x);
+    const fieldLimits = declared.commands?.[x.name] ?? {};
+    out.fields = (out.fields as Json[]).map((f, i) => withLimits(f, fieldLimits[f.name as string] ?? constraintLimits(c, typedFields(x.members)[i])));
+    return out;
+  };
   const requests = c.commands.filter((x) => x.direction !== "response");
   const responses = c.commands.filter((x) => x.direction === "response");
   return {
@@ -295,7 +329,7 @@ function cluster(c: ClusterModel): Json {
     ...(c.base ? { derivedFrom: c.base.name } : {}),
     features: c.features.map(feature),
     attributes,
-    commands: requests.map(command),
+    commands: requests.map(commandWithLimits),
     responseCommands: responses.map((r) => ({ id: hex(r.id, 2), name: r.name, fields: typedFields(r.members).map(field) })),
     events: c.events.map(event),
     datatypes,

@@ -7,7 +7,7 @@
 import { dirname } from "node:path";
 import { ClusterTable } from "../matter/cluster-table.ts";
 import { formatAttributeId, formatClusterId, formatCommandId, formatEventId, formatFieldId } from "../matter/ids.ts";
-import type { ClusterDef } from "../matter/types.ts";
+import type { ClusterDef, TypedElement } from "../matter/types.ts";
 import { valueTypeOf } from "../matter/value-type.ts";
 import { fieldPath, resolveCall, type ResolvedCall } from "./calls.ts";
 import {
@@ -19,6 +19,7 @@ import {
   type CompiledCall,
   type CompiledCluster,
   type CompiledCommand,
+  type CompiledLimits,
   type CompiledEndpoint,
   type CompiledMatterEvent,
   type CompiledProfile,
@@ -31,6 +32,8 @@ import type { Segment } from "./diagnostics.ts";
 import type { PositionResolver } from "./load.ts";
 import type { Account, Attribute, Call, Cluster, Command, ConnectorMapping, Endpoint, Profile, Webhooks } from "./mapping.types.ts";
 import { parseConfirmKey } from "./matter-refs.ts";
+
+type TypedLimits = TypedElement["limits"];
 
 export interface CompileOptions {
   /** The connector.yaml path as shown in messages, e.g. "mappings/acme/connector.yaml". */
@@ -272,8 +275,36 @@ class BundleCompiler {
       commands: Object.entries(cluster.commands ?? {}).map(([key, c]) => this.command(def, key, c, [...path, "commands", key])),
       events: Object.entries(cluster.events ?? {}).map(([key, e]) => this.event(def, key, e, [...path, "events", key])),
     };
+    this.resolveLimits(def, out);
     if (cluster.featureMap !== undefined) out.featureMap = cluster.featureMap;
     return out;
+  }
+
+  /**
+   * Device limits name attributes; only those this cluster maps can bound a value at run time,
+   * so the names resolve to the ids of mapped attributes (limits nothing maps are dropped).
+   */
+  private resolveLimits(def: ClusterDef, out: CompiledCluster): void {
+    const mapped = new Map(out.attributes.map((a) => [a.name, a.id]));
+    const resolve = (limits: TypedLimits | undefined): CompiledLimits | undefined => {
+      if (!limits) return undefined;
+      const ids = (names?: string[]) => (names ?? []).map((n) => mapped.get(n)).filter((id): id is number => id !== undefined);
+      const result: CompiledLimits = {};
+      if (ids(limits.min).length) result.min = ids(limits.min);
+      if (ids(limits.max).length) result.max = ids(limits.max);
+      return result.min || result.max ? result : undefined;
+    };
+    for (const a of out.attributes) {
+      const limits = resolve(this.table.attribute(def, a.id)?.limits);
+      if (limits) a.limits = limits;
+    }
+    for (const c of out.commands) {
+      const cmd = this.table.command(def, c.id);
+      for (const f of c.fields) {
+        const limits = resolve(cmd && this.table.commandField(cmd, f.id)?.limits);
+        if (limits) f.limits = limits;
+      }
+    }
   }
 
   private attribute(cluster: ClusterDef, key: string, attribute: Attribute, path: Segment[]): CompiledAttribute {

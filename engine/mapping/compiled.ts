@@ -46,6 +46,15 @@ export interface CompiledCall {
 
 export type CallBatch = { merge: "deep" } | { items: string; max: number };
 
+/**
+ * Device limits of a value: attribute ids of the same compiled cluster whose reported values
+ * bound it (the first one with a value wins), e.g. ColorTempPhysicalMin/MaxMireds.
+ */
+export interface CompiledLimits {
+  min?: number[];
+  max?: number[];
+}
+
 export interface CompiledAttributeRef {
   clusterId: number;
   attributeId: number;
@@ -74,6 +83,8 @@ export interface CompiledAttribute {
   type?: string;
   /** What a value of this attribute may be (engine/matter/value-type.ts): checked before it reaches MI. */
   valueType?: ValueType;
+  /** Device limits an UpdateState value must respect. */
+  limits?: CompiledLimits;
   read?: Expr;
   /** Constant value; `hasConstant` distinguishes a declared null from no constant. */
   constant?: unknown;
@@ -89,6 +100,8 @@ export interface CompiledField {
   type?: string;
   /** What a value of this field may be: MI's values are checked before any vendor call. */
   valueType?: ValueType;
+  /** Device limits the field's value must respect. */
+  limits?: CompiledLimits;
 }
 
 export interface CompiledCommand {

@@ -29,6 +29,11 @@ export interface TypedElement {
   maxLength?: number;
   /** Element type of a list. */
   entryType?: string;
+  /**
+   * Device limits: the value must lie within attributes of the same cluster the device reports
+   * (first reported one of each list wins), e.g. ColorTempPhysicalMin/MaxMireds.
+   */
+  limits?: { min?: string[]; max?: string[] };
   note?: string;
 }
 

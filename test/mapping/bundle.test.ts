@@ -58,7 +58,7 @@ describe("a valid bundle", () => {
     const move = level.commands.find((c) => c.name === "MoveToLevel")!;
     expect(move.hexId).toBe("0x00");
     expect(move.fields.slice(0, 2)).toEqual([
-      { id: 0, hexId: "0x0000", name: "Level", type: "uint8", valueType: { type: "uint8", kind: "int", min: 0, max: 254 } },
+      { id: 0, hexId: "0x0000", name: "Level", type: "uint8", valueType: { type: "uint8", kind: "int", min: 0, max: 254 }, limits: { min: [2] } },
       { id: 1, hexId: "0x0001", name: "TransitionTime", type: "uint16", valueType: { type: "uint16", kind: "int", min: 0, max: 65534, nullable: true } },
     ]);
     const [call] = move.action.requests;

@@ -192,3 +192,77 @@ describe("command fields and written values from MI", () => {
     compiledLifx = await loadBundleOrThrow("mappings/lifx");
   });
 });
+
+describe("device limits", () => {
+  let harness: FixtureHarness;
+  let lifx: CompiledBundle;
+  beforeAll(async () => {
+    harness = await FixtureHarness.start();
+    harness.applyEnv();
+    const { loadBundleOrThrow } = await import("../../engine/mapping/bundle.ts");
+    lifx = await loadBundleOrThrow("mappings/lifx");
+  });
+  afterAll(() => harness.close());
+
+  // A colour bulb reporting 2500..9000 K: ColorTempPhysicalMinMireds 111, ColorTempPhysicalMaxMireds 400.
+  const lights = [{ id: "d073d5141876", label: "Lamp", power: "on", brightness: 0.5, connected: true, color: { hue: 0, saturation: 0, kelvin: 3500 }, product: { capabilities: { has_color: true, has_variable_color_temp: true, min_kelvin: 2500, max_kelvin: 9000 } } }];
+  const request = (traceId: string, clusterId: string, cmd: string, fields: Record<string, unknown>) => ({
+    header: { auth: { type: "OAuth2.0", token: FIXTURE_TOKEN } },
+    payload: { operationName: "AWS.SendCommand", operationVersion: "1.0", connectorId: "lifx-connector", connectorDeviceId: "d073d5141876", traceId, endpoints: [{ id: "1", clusters: [{ id: clusterId, commands: [{ [cmd]: fields }] }] }] },
+  });
+
+  async function send(traceId: string, clusterId: string, cmd: string, fields: Record<string, unknown>, vendorAnswers = true) {
+    const engine = createEngine(lifx, { store: new MemoryStateStore(), logger: new RedactingLogger(() => {}) });
+    harness.mi.reset();
+    const ok = { status: 207, body: { results: [{ id: "d073d5141876", status: "ok" }] } };
+    harness.vendor.load(
+      [
+        { request: { method: "GET", path: "/v1/lights/id:d073d5141876" }, response: { status: 200, body: lights } },
+        { request: { method: "GET", path: "/v1/lights/all" }, response: { status: 200, body: lights } },
+        ...(vendorAnswers ? [{ request: { method: "PUT", path: "/v1/lights/id:d073d5141876/state" }, response: ok }] : []),
+      ],
+      "replay",
+    );
+    const ack = (await engine.handle(request(traceId, clusterId, cmd, fields), { getRemainingTimeInMillis: () => 30_000 })) as any;
+    const [event] = await harness.mi.waitForEvents(1);
+    return { ack, entry: event.body.MatterEndpoint.clusters[0].commands[cmd], puts: harness.vendor.received.filter((r) => r.method === "PUT") };
+  }
+
+  it.each<[string, string, string, Record<string, unknown>, RegExp]>([
+    ["a colour temperature warmer than the bulb", "0x0300", "0x0A", { "0x0000": 500, "0x0001": 0, "0x0002": 0, "0x0003": 0 }, /ColorTemperatureMireds: 500 is above the device's ColorTempPhysicalMaxMireds \(400\)/],
+    ["a colour temperature cooler than the bulb", "0x0300", "0x0A", { "0x0000": 100, "0x0001": 0, "0x0002": 0, "0x0003": 0 }, /100 is below the device's ColorTempPhysicalMinMireds \(111\)/],
+    ["a level below MinLevel", "0x0008", "0x00", { "0x0000": 0, "0x0001": 0, "0x0002": 0, "0x0003": 0 }, /MoveToLevel field Level: 0 is below the device's MinLevel \(1\)/],
+  ])("answers %s with CONSTRAINT_ERROR and sends nothing to the vendor", async (_what, clusterId, cmd, fields, why) => {
+    const { ack, entry, puts } = await send(`lim-${clusterId}-${fields["0x0000"]}`, clusterId, cmd, fields);
+    expect(ack.header.responseCode).toBe(400);
+    expect(entry).toMatchObject({ responseCode: 400, errors: { code: "CONSTRAINT_ERROR" } });
+    expect(entry.errors.message).toMatch(why);
+    expect(puts).toEqual([]);
+  });
+
+  it("sends a value within the device's limits", async () => {
+    const { ack, entry, puts } = await send("lim-ok", "0x0300", "0x0A", { "0x0000": 250, "0x0001": 0, "0x0002": 0, "0x0003": 0 });
+    expect(ack.header.responseCode).toBe(200);
+    expect(entry.responseCode).toBe(200);
+    expect(puts).toHaveLength(1);
+  });
+});
+
+describe("setpoint limits", () => {
+  it("bounds a written setpoint by the limits the thermostat reports, falling back to the absolute ones", async () => {
+    const { checkDeviceLimits, limitedValues } = await import("../../engine/operations/command/value-checks.ts");
+    const text = bundleText.replace(
+      "              SystemMode: mode\n              LocalTemperature: temp\n",
+      "              OccupiedHeatingSetpoint: heat\n              MinHeatSetpointLimit: minHeat\n              AbsMinHeatSetpointLimit: { value: 500 }\n              AbsMaxHeatSetpointLimit: { value: 3000 }\n",
+    );
+    const result = validateMappingText(text, FILE);
+    const thermostat = result.bundle!.profiles[0].endpoints[0].clusters.find((c) => c.name === "Thermostat")!;
+    const log = new RedactingLogger(() => {});
+    const check = (value: number, device: unknown) =>
+      checkDeviceLimits(thermostat, limitedValues(thermostat, 0xff01, { "0x0012": value }), device, new Evaluator(), { settings: {}, responses: {} }, log);
+    expect((await check(600, { minHeat: 700 }))?.message).toMatch(/OccupiedHeatingSetpoint: 600 is below the device's MinHeatSetpointLimit \(700\)/);
+    expect((await check(600, {}))).toBeUndefined(); // MinHeatSetpointLimit not reported: AbsMin 500 applies
+    expect((await check(400, {}))?.message).toMatch(/below the device's AbsMinHeatSetpointLimit \(500\)/);
+    expect((await check(3100, {}))?.code).toBe("CONSTRAINT_ERROR");
+  });
+});

@@ -19,7 +19,7 @@ import { combine, batchKey, type BatchMember } from "./batch.ts";
 import type { CommandPlan, PlannedCommand, PlanPart, PlanStep, StoredRequest } from "./plan.ts";
 import { HandOffCommand } from "./hand-off.ts";
 import { commandEntries, partDefinition, requestCommands, safeId } from "./request.ts";
-import { checkCommandFields, checkWrittenValue, type MatterRefusal } from "./value-checks.ts";
+import { checkCommandFields, checkDeviceLimits, checkWrittenValue, limitedValues, limitsNeedDevice, type MatterRefusal } from "./value-checks.ts";
 
 /** A command that cannot be carried out as asked; nothing is sent for it. */
 export class CommandRefused extends Error {
@@ -64,12 +64,22 @@ export async function buildPlan(env: OperationEnv, opts: { canHandOff?: boolean 
     plan.commands.push(pc);
     try {
       pc.parts = partsOf(profile, pc);
+      await checkLimits(env, ctx, profile!, pc, plan.device);
     } catch (err) {
       pc.failure = describeFailure(err, env);
     }
   }
   await buildFirstRequests(env, plan);
   return plan;
+}
+
+/** Device limits of the command's values (before any vendor call); throws CONSTRAINT_ERROR. */
+async function checkLimits(env: OperationEnv, ctx: EvalContext, profile: CompiledProfile, pc: PlannedCommand, device: unknown): Promise<void> {
+  const cluster = profile.endpoints.find((e) => e.id === pc.endpointId)?.clusters.find((c) => c.id === safeId(pc.clusterRef));
+  if (!cluster) return;
+  const values = limitedValues(cluster, safeId(pc.key), pc.fields);
+  const refusal = await checkDeviceLimits(cluster, values, device, env.evaluator, { ...ctx, device, endpointId: pc.endpointId }, env.logger);
+  if (refusal) throw CommandRefused.matter(refusal);
 }
 
 function describeFailure(err: unknown, env: OperationEnv): { status: number; message: string; transient: boolean; code?: string } {
@@ -226,11 +236,17 @@ function needsDeviceState(env: OperationEnv, p: SendCommandPayload): boolean {
           const cluster = profile.endpoints.find((e) => e.id === ep.id)?.clusters.find((x) => x.id === clusterId);
           const actions = id === UPDATE_STATE ? cluster?.attributes.map((a) => a.write) : [cluster?.commands.find((x) => x.id === id)?.action];
           if (actions?.some((a) => a && sources(a).some((src) => READS_DEVICE.test(src)))) return true;
+          // Device limits the device reports (not constants) are read before the command is sent.
+          if (cluster && limitsNeedDevice(cluster, limitedValues(cluster, id, fieldsOf(c, key)).map((v) => v.limits))) return true;
         }
       }
     }
   }
   return false;
+}
+
+function fieldsOf(c: SendCommandPayload["endpoints"][number]["clusters"][number], key: string): Record<string, unknown> {
+  return commandEntries(c).find(([k]) => k === key)?.[1] ?? {};
 }
 
 const READS_DEVICE = /\b(device|before)\b/;
