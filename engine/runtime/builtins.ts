@@ -174,3 +174,38 @@ export function registerNativeBuiltins(expression: Expression): Expression {
   for (const [name, { fn, signature }] of Object.entries(NATIVE_BUILTINS)) expression.registerFunction(name, fn, signature);
   return expression;
 }
+
+/** The built-ins the fast path (fast-path.ts) applies itself to a sequence of plain values. */
+export const AGGREGATES = new Set(["sort", "min", "max", "distinct", "count"]);
+export const BAIL_AGGREGATE = Symbol("not for the fast path");
+
+/**
+ * One of AGGREGATES over 2+ strings, numbers or booleans (the caller checks), with the native
+ * functions' answers; BAIL_AGGREGATE where those would throw or JSONata would decide otherwise.
+ */
+export function aggregateOverSequence(name: string, seq: unknown[]): unknown {
+  switch (name) {
+    case "count":
+      return seq.length;
+    case "distinct": {
+      const seen = new Set<unknown>();
+      const out: unknown[] = [];
+      for (const v of seq) {
+        const key = typeof v === "number" && v === 0 ? 0 : v; // -0 equals 0
+        if (!seen.has(key)) {
+          seen.add(key);
+          out.push(v);
+        }
+      }
+      return out;
+    }
+    case "sort":
+    case "min":
+    case "max": {
+      if (!seq.every(isNumber) && !seq.every(isString)) return BAIL_AGGREGATE;
+      return name === "sort" ? Array.from(seq as unknown[]).sort(ascending) : extreme(name)(seq as unknown[]);
+    }
+    default:
+      return BAIL_AGGREGATE;
+  }
+}

@@ -11,6 +11,7 @@
  * test/runtime/fast-path.test.ts checks both give the same results on every bundle expression.
  */
 import { conversionFunctions } from "./functions.ts";
+import { aggregateOverSequence, AGGREGATES, BAIL_AGGREGATE } from "./builtins.ts";
 
 export class Bail extends Error {}
 const BAIL = new Bail("fast path does not apply");
@@ -36,6 +37,7 @@ class Unsupported extends Error {}
 const MODIFIERS = ["stages", "predicate", "group", "focus", "index", "tuple", "keepArray", "consarray", "ancestor", "seekingParent", "keepSingletonArray"];
 
 function node(n: Node): Compiled {
+  if (n.type === "function" && AGGREGATES.has(n.procedure?.value) && onlyIndexPredicate(n)) return aggregate(n);
   if (MODIFIERS.some((k) => n[k] !== undefined)) throw new Unsupported();
   switch (n.type) {
     case "string":
@@ -181,6 +183,88 @@ function call(n: Node): Compiled {
     if (!values.every((v) => v === undefined || typeof v === "number")) throw BAIL;
     // An undefined argument reaches the function as undefined in JSONata too: same result.
     return f.fn(...values);
+  };
+}
+
+/** Only a single integer index (`[0]`, `[-1]`) or nothing after the call. */
+function onlyIndexPredicate(n: Node): boolean {
+  const others = MODIFIERS.filter((k) => k !== "predicate" && n[k] !== undefined);
+  if (others.length) return false;
+  if (n.predicate === undefined) return true;
+  const p = n.predicate as Node[];
+  return p.length === 1 && p[0]!.type === "filter" && p[0]!.expr?.type === "number" && Number.isInteger(p[0]!.expr.value);
+}
+
+/**
+ * `$sort(path)[0]`, `$min(path)`, `$count($distinct(path))` ...: the native built-in over the
+ * sequence a plain path maps to, synchronously. Whole accounts go through these (the user id of
+ * an account is often the smallest of something), so JSONata's asynchronous walk over every
+ * element is what this saves. Anything but a sequence of 2+ plain values steps aside.
+ */
+function aggregate(n: Node): Compiled {
+  const args = n.arguments as Node[];
+  if (args.length !== 1) throw new Unsupported();
+  const arg = args[0]!;
+  const items: (s: Scope) => unknown[] =
+    arg.type === "path" || arg.type === "name"
+      ? sequencePath(arg.type === "name" ? [arg] : arg.steps)
+      : arg.type === "function" && AGGREGATES.has(arg.procedure?.value) && arg.predicate === undefined
+        ? sequenceOf(aggregate(arg))
+        : (() => {
+            throw new Unsupported();
+          })();
+  const name = n.procedure.value as string;
+  const index: number | undefined = n.predicate ? n.predicate[0].expr.value : undefined;
+  return (s) => {
+    const seq = items(s);
+    if (seq.length < 2) throw BAIL; // JSONata's wrapping and unwrapping of 0 or 1 values: let it
+    for (const v of seq) if (v === null || typeof v === "object" || typeof v === "function") throw BAIL;
+    const out = aggregateOverSequence(name, seq);
+    if (out === BAIL_AGGREGATE) throw BAIL;
+    if (index === undefined) return guard(out);
+    if (!Array.isArray(out)) throw BAIL;
+    return out[index < 0 ? out.length + index : index];
+  };
+}
+
+/** A result that is itself a sequence (`$distinct(...)` inside `$count(...)`). */
+function sequenceOf(c: Compiled): (s: Scope) => unknown[] {
+  return (s) => {
+    const v = c(s);
+    if (!Array.isArray(v)) throw BAIL;
+    return v;
+  };
+}
+
+/**
+ * What JSONata's path `a.b.c` maps to, as a flat list: every array met along the way is mapped
+ * over and flattened one level. Nested arrays (JSONata flattens those recursively) step aside.
+ */
+function sequencePath(steps: Node[]): (s: Scope) => unknown[] {
+  const names = steps.map((st) => {
+    if (st.type !== "name" || MODIFIERS.some((k) => st[k] !== undefined)) throw new Unsupported();
+    return st.value as string;
+  });
+  return (s) => {
+    if (Array.isArray(s.input)) throw BAIL;
+    let seq: unknown[] = [s.input];
+    for (const name of names) {
+      const next: unknown[] = [];
+      for (const item of seq) {
+        if (Array.isArray(item)) throw BAIL;
+        if (item === null || typeof item !== "object") continue;
+        const v = (item as Record<string, unknown>)[name];
+        if (v === undefined) continue;
+        if (Array.isArray(v)) {
+          for (const e of v) {
+            if (Array.isArray(e)) throw BAIL;
+            next.push(e);
+          }
+        } else next.push(v);
+      }
+      seq = next;
+    }
+    return seq;
   };
 }
 
