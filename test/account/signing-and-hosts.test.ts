@@ -171,3 +171,20 @@ describe("deploy template of a bundle with account values and signing", () => {
     expect(t.Parameters.OAuthClientSecret).toBeDefined();
   });
 });
+
+describe("the Tuya bundle's declared signature", () => {
+  it("is Tuya's business-API formula (no signature headers), on the request as sent", async () => {
+    const { loadBundleOrThrow } = await import("../../engine/mapping/bundle.ts");
+    const { createHmac, createHash } = await import("node:crypto");
+    const tuya = await loadBundleOrThrow("mappings/tuya");
+    const s = new RequestSigner(tuya.api.signing!, new Evaluator(), { kind: "oauth", token: VECTOR.token }, { now: () => VECTOR.t, nonce: () => VECTOR.nonce }, {
+      C2C_OAUTH_CLIENT_SECRET: VECTOR.secret,
+      C2C_OAUTH_CLIENT_ID: VECTOR.clientId,
+    });
+    const body = '{"commands":[{"code":"switch_led","value":true}]}';
+    const headers = await s.headers({ method: "POST", url: "https://openapi.tuyaeu.com/v1.0/devices/bf71/commands", body }, { settings: {}, responses: {}, token: VECTOR.token });
+    const stringToSign = `POST\n${createHash("sha256").update(body).digest("hex")}\n\n/v1.0/devices/bf71/commands`;
+    const expected = createHmac("sha256", VECTOR.secret).update(VECTOR.clientId + VECTOR.token + VECTOR.t + VECTOR.nonce + stringToSign).digest("hex").toUpperCase();
+    expect(headers).toEqual({ client_id: VECTOR.clientId, sign: expected, t: String(VECTOR.t), nonce: VECTOR.nonce, sign_method: "HMAC-SHA256" });
+  });
+});
