@@ -41,7 +41,10 @@ export interface DevStack {
   webhookUrl: string;
   mi: MiEmulator;
   vendor: VendorSimulator;
-  local: LocalEngine;
+  /** The engine serving requests now (replaced by `reload`). */
+  readonly local: LocalEngine;
+  /** Serves a new build of the bundle (live reload after an edit) and its recorded exchanges. */
+  reload(bundle: CompiledBundle, exchanges: Exchange[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -63,13 +66,16 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
   mi = await startMiEmulator({ region: FIXTURE_REGION, logger: miLogger });
   const vendor = await VendorSimulator.start();
   vendor.load(opts.exchanges, "replay");
-  const local = createLocalEngine(opts.bundle, {
-    vendorOrigin: vendor.origin,
-    miUrl: mi.url,
-    region: FIXTURE_REGION,
-    secrets: new SecretRegistry(),
-    logSink: opts.logSink ?? (() => {}),
-  });
+  let bundle = opts.bundle;
+  const engineFor = (b: CompiledBundle) =>
+    createLocalEngine(b, {
+      vendorOrigin: vendor.origin,
+      miUrl: mi.url,
+      region: FIXTURE_REGION,
+      secrets: new SecretRegistry(),
+      logSink: opts.logSink ?? (() => {}),
+    });
+  let local = engineFor(bundle);
 
   const sockets = new Set<Socket>();
   const server: Server = createServer((req, res) => {
@@ -98,7 +104,7 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
       return send(res, 200, result);
     }
     if (url.pathname === WEBHOOK_PATH || url.pathname.startsWith(WEBHOOK_PATH + "/")) {
-      if (!opts.bundle.webhooks) return send(res, 404, { errorMessage: "this bundle declares no webhooks", errorType: "NotFound" });
+      if (!bundle.webhooks) return send(res, 404, { errorMessage: "this bundle declares no webhooks", errorType: "NotFound" });
       const event = functionUrlEvent(req, url, raw);
       const started = Date.now();
       const result = (await local.engine.handle(event, lambdaContext())) as { statusCode?: number; headers?: Record<string, string>; body?: string };
@@ -124,7 +130,17 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
     webhookUrl: url + WEBHOOK_PATH,
     mi,
     vendor,
-    local,
+    get local() {
+      return local;
+    },
+    async reload(next: CompiledBundle, exchanges: Exchange[]) {
+      // Work the old engine handed off finishes on it; new requests go to the new one.
+      const previous = local;
+      bundle = next;
+      local = engineFor(next);
+      vendor.load(exchanges, "replay");
+      await previous.drain().catch(() => undefined);
+    },
     async close() {
       for (const s of sockets) s.destroy();
       await new Promise<void>((r) => server.close(() => r()));

@@ -50,10 +50,12 @@ export interface CliConsole {
   out: Printer;
   err: Printer;
   cwd: string;
+  /** The environment the command reads its settings from (C2C_MI_ENDPOINT, AWS_REGION, ...). */
+  env: NodeJS.ProcessEnv;
 }
 
 export function consoles(io: CliIo): CliConsole {
-  return { out: new Printer(io.stdout, io.env), err: new Printer(io.stderr, io.env), cwd: io.cwd };
+  return { out: new Printer(io.stdout, io.env), err: new Printer(io.stderr, io.env), cwd: io.cwd, env: io.env ?? process.env };
 }
 
 /** Thrown by commands for an expected failure: the message is printed, the process exits with `code`. */

@@ -11,6 +11,7 @@ import { RedactingLogger, type LogSink } from "../log/json-logger.ts";
 import { SecretRegistry } from "../log/redact.ts";
 import { LOCAL_TEST_CREDENTIALS } from "../local/mi-emulator.ts";
 import { SendConnectorEventClient } from "../mi/client.ts";
+import type { EventSink, SendConnectorEventInput } from "../mi/send-connector-event.ts";
 import { MemoryStateStore } from "../store/memory-store.ts";
 import type { ExpressionTracer } from "../runtime/expressions.ts";
 import { VendorClient } from "../vendor/client.ts";
@@ -27,34 +28,50 @@ export interface LocalEngineOptions {
   tracer?: ExpressionTracer;
   /** Replaces global fetch for vendor calls (tracing). */
   vendorFetch?: typeof fetch;
+  /**
+   * Sign events with the default AWS credential chain instead of the emulator's local key pair:
+   * for an MI endpoint that is not the local emulator (C2C_MI_ENDPOINT).
+   */
+  defaultCredentials?: boolean;
 }
 
 export interface LocalEngine {
   engine: Engine;
   /** Resolves when every handed-off job (discovery tail, slow command, late event) has finished. */
   drain(): Promise<void>;
+  /** Every event MI accepted, as the engine handed it over. */
+  sent: SendConnectorEventInput[];
 }
 
 export function createLocalEngine(bundle: CompiledBundle, opts: LocalEngineOptions): LocalEngine {
   const logger = new RedactingLogger(opts.logSink, opts.secrets);
   let engine!: Engine;
   const dispatcher = new InProcessDispatcher({ run: inProcessRunner(() => engine), logger });
+  const client = new SendConnectorEventClient({
+    region: opts.region,
+    endpoint: opts.miUrl,
+    ...(opts.defaultCredentials ? {} : { credentials: async () => ({ ...LOCAL_TEST_CREDENTIALS }) }),
+    logger,
+    maxAttempts: 2,
+    maxDelayMs: 200,
+  });
+  const sent: SendConnectorEventInput[] = [];
+  const sink: EventSink = {
+    send: async (input, options) => {
+      const out = await client.send(input, options);
+      sent.push(structuredClone(input));
+      return out;
+    },
+  };
   engine = createEngine(bundle, {
     logger,
     store: new MemoryStateStore(),
     dispatcher,
-    sink: new SendConnectorEventClient({
-      region: opts.region,
-      endpoint: opts.miUrl,
-      credentials: async () => ({ ...LOCAL_TEST_CREDENTIALS }),
-      logger,
-      maxAttempts: 2,
-      maxDelayMs: 200,
-    }),
+    sink,
     vendor: new VendorClient({ retry: bundle.api.retry, logger, originOverride: opts.vendorOrigin, fetch: opts.vendorFetch }),
     ...(opts.tracer ? { tracer: opts.tracer } : {}),
   });
-  return { engine, drain: () => dispatcher.drain() };
+  return { engine, drain: () => dispatcher.drain(), sent };
 }
 
 /**

@@ -65,8 +65,17 @@ function buildProgram(con: CliConsole, io: CliIo, setCode: (code: number) => voi
     .description("Run bundles' fixture tests (tests/*.yaml) against the engine, with a diff of expected against actual on failure.")
     .argument("[bundle...]", "bundle folders or names under mappings/ (default: all)")
     .option("-f, --filter <text>", "only fixtures whose name or file contains <text>")
-    .addHelpText("after", examples("c2c test", "c2c test acme", "c2c test acme --filter discover") + "\nExit code 1 when a fixture fails.\n")
-    .action(async (bundles: string[], opts: { filter?: string }) => setCode(await testCommand(bundles, opts, con)));
+    .option("-u, --update", "write the actual ACKs, HTTP answers, events and vendor requests into failing fixtures (keeps comments and the members each expectation names)")
+    .option("--print-actual", "print the actual answers, vendor requests and events of every fixture")
+    .option("-w, --watch", "run again whenever a file under the bundle changes (Ctrl-C stops)")
+    .addHelpText(
+      "after",
+      examples("c2c test", "c2c test acme", "c2c test acme --filter discover", "c2c test acme --update", "c2c test acme --watch") +
+        "\nExit code 1 when a fixture fails, or when --filter matches no fixture.\n",
+    )
+    .action(async (bundles: string[], opts: { filter?: string; update?: boolean; printActual?: boolean; watch?: boolean }) =>
+      setCode(await testCommand(bundles, opts, con)),
+    );
 
   program
     .command("new")
@@ -80,7 +89,7 @@ function buildProgram(con: CliConsole, io: CliIo, setCode: (code: number) => voi
     .command("invoke")
     .description("Run one MI request through the engine; print the ACK and the events MI receives.")
     .argument("<bundle>", "bundle folder or name under mappings/")
-    .argument("<request>", "MI request as JSON, or a fixture file (its request is used)")
+    .argument("<request>", "MI request as JSON, or a fixture file (replayed whole: exchanges, settings, webhooks)")
     .option("--vendor-url <url>", "send vendor calls to this origin instead of the simulator (its scheme, host and port replace the bundle's)")
     .option("--trace", "print every vendor request and response and every JSONata evaluation with its YAML line")
     .option("--token <token>", "OAuth access token to put in the request (never printed)")
@@ -90,7 +99,7 @@ function buildProgram(con: CliConsole, io: CliIo, setCode: (code: number) => voi
         "c2c invoke acme mappings/acme/tests/discover-devices.yaml --trace",
         "c2c invoke acme request.json --vendor-url http://127.0.0.1:8080 --token $ACME_TOKEN",
       ) +
-        "\nWithout --vendor-url the vendor is a simulator replaying every exchange recorded in the bundle's\nfixtures (successful answers first); placeholder tokens are replaced by the fixture token.\nExit code 1 when the ACK is not 2xx.\n",
+        "\nA fixture file runs exactly as `c2c test` runs it: its own exchanges in order (failures included),\nits settings, environment and webhook steps. For a plain request (JSON) the vendor is a simulator\nreplaying every exchange recorded in the bundle's fixtures (successful answers first); placeholder\ntokens are replaced by the fixture token. Events go to the local MI emulator, or to C2C_MI_ENDPOINT\nwhen set (signed with your AWS credentials). Exit code 1 when an ACK or HTTP answer is not 2xx.\n",
     )
     .action(async (bundle: string, request: string, opts: { vendorUrl?: string; trace?: boolean; token?: string }) =>
       setCode(await invokeCommand(bundle, request, opts, con)),
@@ -101,15 +110,16 @@ function buildProgram(con: CliConsole, io: CliIo, setCode: (code: number) => voi
     .description("Run a local stack: Lambda-style invoke endpoint, webhook endpoint, vendor simulator and MI emulator.")
     .argument("<bundle>", "bundle folder or name under mappings/")
     .option("-p, --port <port>", "port of the invoke and webhook endpoints", port, 9000)
+    .option("--no-watch", "do not reload the bundle after an edit")
     .addHelpText(
       "after",
       examples(
         "c2c dev acme",
         "c2c dev acme --port 0",
         `curl -s http://127.0.0.1:9000/2015-03-31/functions/function/invocations -d @request.json`,
-      ) + "\nEvents MI would receive are printed as they arrive. Ctrl-C stops.\n",
+      ) + "\nEvents MI would receive are printed as they arrive. Edits under the bundle are validated and\nserved at once (the previous build stays while the edit does not validate). Ctrl-C stops.\n",
     )
-    .action(async (bundle: string, opts: { port: number }) => setCode(await devCommand(bundle, { port: opts.port }, con)));
+    .action(async (bundle: string, opts: { port: number; watch: boolean }) => setCode(await devCommand(bundle, { port: opts.port, watch: opts.watch }, con)));
 
   program
     .command("docs")

@@ -11,7 +11,7 @@
 import type { CompiledBundle } from "../mapping/compiled.ts";
 import { SendConnectorEventClient } from "../mi/client.ts";
 import { createStateStore } from "../store/index.ts";
-import { powertoolsSink, RedactingLogger } from "../log/json-logger.ts";
+import { logLevelFrom, powertoolsSink, RedactingLogger } from "../log/json-logger.ts";
 import { SecretRegistry } from "../log/redact.ts";
 import { SecretReader } from "../auth/secrets.ts";
 import { InProcessDispatcher, RetryJobLater } from "../handoff/in-process-dispatcher.ts";
@@ -35,9 +35,8 @@ export function createEngine(bundle: CompiledBundle, overrides: Partial<EngineDe
     // A memory store forgets deactivations and idempotency claims with the container: refuse rather than risk it.
     throw new Error(`no durable state store: set C2C_STATE_TABLE (or ${STATE_STORE_ENV}=memory to accept per-container state)`);
   }
-  const logger =
-    overrides.logger ??
-    new RedactingLogger(powertoolsSink(`c2c-${bundle.vendor.id}`), new SecretRegistry(), {}, (env.C2C_LOG_LEVEL as "info") ?? "info");
+  const level = logLevelFrom(env.C2C_LOG_LEVEL);
+  const logger = overrides.logger ?? new RedactingLogger(powertoolsSink(`c2c-${bundle.vendor.id}`, level), new SecretRegistry(), {}, level);
   const deps: EngineDeps = {
     bundle,
     logger,

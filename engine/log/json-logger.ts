@@ -53,8 +53,19 @@ export class RedactingLogger implements Logger {
   }
 }
 
-export function powertoolsSink(serviceName = "c2c-connector"): LogSink {
-  const pt = new PowertoolsLogger({ serviceName });
+/** `C2C_LOG_LEVEL` (what the template's LogLevel parameter sets) as a level; anything else is info. */
+export function logLevelFrom(value: string | undefined): LogLevel {
+  const v = (value ?? "").trim().toLowerCase();
+  return v === "debug" || v === "info" || v === "warn" || v === "error" ? v : "info";
+}
+
+/**
+ * Powertools writes what the RedactingLogger lets through: the level is decided there (from
+ * C2C_LOG_LEVEL), so Powertools' own threshold is opened to the same level; otherwise its default
+ * (INFO, or POWERTOOLS_LOG_LEVEL) would silently drop debug lines.
+ */
+export function powertoolsSink(serviceName = "c2c-connector", level: LogLevel = "debug"): LogSink {
+  const pt = new PowertoolsLogger({ serviceName, logLevel: level.toUpperCase() as "DEBUG" });
   return ({ level, message, ...fields }) => pt[level](message, fields);
 }
 

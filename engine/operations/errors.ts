@@ -49,7 +49,7 @@ export function safeMessage(err: unknown): string {
   if (err instanceof SecretReadError) return `General Authorization secret could not be read (${err.code})`;
   if (err instanceof SendConnectorEventError) return `managed integrations refused the event (${err.name})`;
   if (err instanceof CredentialError) return err.message;
-  if (err instanceof ExpressionError) return `mapping error at ${err.at}`;
+  if (err instanceof ExpressionError) return mappingErrorMessage(err);
   if (err instanceof UserIdError) return "mapping produced no valid user id";
   return "internal error";
 }
@@ -59,4 +59,16 @@ export function isTransient(err: unknown): boolean {
   if (!(err instanceof VendorError)) return false;
   if (err.kind === "timeout" || err.kind === "deadline" || err.kind === "network") return true;
   return err.kind === "http" && (err.status === 429 || (err.status ?? 0) >= 500);
+}
+
+/**
+ * "mapping error in connector.yaml line 292 column 43, JSONata T2002 at character 3": the position
+ * an author needs, in the characters an event `Message` allows (letters, digits, `_.,@-`, spaces),
+ * so it reaches MI unmangled. Only the file name travels, never the local folder it was built from.
+ */
+export function mappingErrorMessage(err: ExpressionError): string {
+  const m = /^(.*?):(\d+):(\d+)$/.exec(err.at);
+  const where = m ? `${m[1].split(/[\\/]/).pop()} line ${m[2]} column ${m[3]}` : err.at.split(/[\\/]/).pop();
+  const jsonata = err.code ? `, JSONata ${err.code}${err.position !== undefined ? ` at character ${err.position}` : ""}` : "";
+  return `mapping error in ${where}${jsonata}`;
 }

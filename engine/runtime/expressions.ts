@@ -15,14 +15,43 @@ type Compiled = { jsonata: ReturnType<typeof jsonata>; fast?: FastExpression };
 /** Called for every evaluation when tracing (`c2c invoke --trace`). */
 export type ExpressionTracer = (entry: { at: string; src: string; input: unknown; output?: unknown; error?: string }) => void;
 
+/**
+ * What went wrong in an evaluation, as text. JSONata throws plain objects (`{ code, position,
+ * token, message }`), not Errors, so `String(err)` would print "[object Object]". The offending
+ * `value` JSONata attaches is left out: it is vendor data and may be a user id.
+ */
+export function describeEvaluationError(err: unknown): string {
+  if (err && typeof err === "object") {
+    const e = err as { code?: unknown; position?: unknown; token?: unknown; message?: unknown };
+    const message = typeof e.message === "string" && e.message !== "" ? e.message : err instanceof Error ? err.name : "evaluation failed";
+    const where = typeof e.position === "number" ? ` at character ${e.position}` : "";
+    const token = typeof e.token === "string" && e.token !== "" ? ` near \`${e.token}\`` : "";
+    const code = typeof e.code === "string" ? `${e.code}${where}${token}: ` : where || token ? `${where.trim()}${token}: ` : "";
+    return `${code}${message}`;
+  }
+  return String(err);
+}
+
 export class ExpressionError extends Error {
+  /** JSONata error code (T2002, D3001, ...), when JSONata raised it. */
+  readonly code?: string;
+  /** Character offset within the expression that JSONata reported. */
+  readonly position?: number;
+  /** The cause as text, JSONata code and position included. */
+  readonly detail: string;
+
   constructor(
     readonly at: string,
     readonly src: string,
     cause: unknown,
   ) {
-    super(`${at}: expression \`${src}\` failed: ${cause instanceof Error ? cause.message : String(cause)}`);
+    const detail = describeEvaluationError(cause);
+    super(`${at}: expression \`${src}\` failed: ${detail}`);
     this.name = "ExpressionError";
+    this.detail = detail;
+    const c = cause as { code?: unknown; position?: unknown } | undefined;
+    if (c && typeof c.code === "string") this.code = c.code;
+    if (c && typeof c.position === "number") this.position = c.position;
   }
 }
 
@@ -70,7 +99,7 @@ export class Evaluator {
     try {
       quick = fast(c, input, bindings);
     } catch (err) {
-      this.tracer?.({ at: expr.at, src: expr.src, input, error: err instanceof Error ? err.message : String(err) });
+      this.tracer?.({ at: expr.at, src: expr.src, input, error: describeEvaluationError(err) });
       throw new ExpressionError(expr.at, expr.src, err);
     }
     if (quick !== NO_FAST) {
@@ -84,7 +113,7 @@ export class Evaluator {
         return out;
       },
       (err: unknown) => {
-        this.tracer?.({ at: expr.at, src: expr.src, input, error: err instanceof Error ? err.message : String(err) });
+        this.tracer?.({ at: expr.at, src: expr.src, input, error: describeEvaluationError(err) });
         throw new ExpressionError(expr.at, expr.src, err);
       },
     );

@@ -3,7 +3,7 @@
  * lists matches (keys it leaves out are not checked); arrays must match element by element and in
  * length; scalars must be equal. Failures carry a readable diff.
  */
-import { diffLines } from "diff";
+import { diffArrays, diffLines } from "diff";
 
 export interface Mismatch {
   path: string;
@@ -36,4 +36,61 @@ export function jsonDiff(expected: unknown, actual: unknown, color = false): str
         .map((line) => (p.added ? green(`+ ${line}`) : p.removed ? red(`- ${line}`) : `  ${line}`)),
     )
     .join("\n");
+}
+
+/**
+ * The expectation as the whole actual value would look if it matched: the actual value, with the
+ * members the expectation names replaced by what it expects (recursively). Diffing this against
+ * the actual value shows every actual member, and marks only what the expectation disagrees
+ * with; members it leaves out appear unmarked, as context. Arrays keep the expected length, so a
+ * missing element shows as missing rather than as a shifted neighbour.
+ */
+export function expectedView(expected: unknown, actual: unknown): unknown {
+  if (isPlainObject(expected) && isPlainObject(actual)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(actual)) out[k] = k in expected ? expectedView(expected[k], v) : v;
+    for (const [k, v] of Object.entries(expected)) if (!(k in actual)) out[k] = v;
+    return out;
+  }
+  if (Array.isArray(expected) && Array.isArray(actual)) return arrayView(expected, actual);
+  return expected;
+}
+
+/**
+ * Arrays are aligned first (elements that match stay paired even when one is missing before
+ * them); a run of unmatched expected elements is paired with the run of actual ones in its
+ * place, element by element, so a changed member shows as that member. Expected elements left
+ * over show as removed, actual ones as added.
+ */
+function arrayView(expected: unknown[], actual: unknown[]): unknown[] {
+  const out: unknown[] = [];
+  const parts = diffArrays(expected, actual, { comparator: (e, a) => subsetMismatches(e, a).length === 0 });
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i];
+    if (!part.added && !part.removed) {
+      out.push(...part.value.map((_, k) => actual[actualIndex(parts, i) + k]));
+    } else if (part.removed) {
+      const next = parts[i + 1];
+      const paired = next?.added ? next.value : [];
+      part.value.forEach((e, k) => out.push(k < paired.length ? expectedView(e, paired[k]) : e));
+      if (next?.added) i++;
+    }
+    // An added run not preceded by a removed one: actual-only elements, absent from the view.
+  }
+  return out;
+}
+
+function actualIndex(parts: Array<{ added?: boolean; removed?: boolean; count?: number; value: unknown[] }>, upTo: number): number {
+  let n = 0;
+  for (let i = 0; i < upTo; i++) if (!parts[i].removed) n += parts[i].value.length;
+  return n;
+}
+
+/** A diff of the whole actual value against the expectation (see expectedView): `-` expected, `+` actual. */
+export function subsetDiff(expected: unknown, actual: unknown, color = false): string {
+  return jsonDiff(expectedView(expected, actual), actual, color);
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
 }

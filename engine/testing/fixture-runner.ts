@@ -8,10 +8,10 @@
 import type { MiEmulator } from "../local/mi-emulator.ts";
 import { LOCAL_TEST_CREDENTIALS, startMiEmulator } from "../local/mi-emulator.ts";
 import { startSecretsManagerEmulator, type SecretsManagerEmulator } from "../local/secrets-manager-emulator.ts";
-import { VendorSimulator } from "./vendor-simulator.ts";
+import { VendorSimulator, type SimulatorProblem } from "./vendor-simulator.ts";
 import type { ExpectedHttp, Fixture, FixtureStep } from "./fixtures.ts";
 import { deliveryEvent, withEnv } from "../webhook/delivery-event.ts";
-import { jsonDiff, subsetMismatches } from "./compare.ts";
+import { subsetDiff, subsetMismatches } from "./compare.ts";
 
 /** Something that takes a Lambda event: an Engine, or the handler exported by a built artifact. */
 export interface InvokeTarget {
@@ -22,8 +22,15 @@ export interface FixtureResult {
   fixture: Fixture;
   passed: boolean;
   failures: string[];
+  /** The answer of the last step. */
   ack: unknown;
+  /** The answer of every step, in order (one for a plain fixture). */
+  answers: unknown[];
   events: unknown[];
+  /** Requests the vendor simulator could not match (what the engine actually sent). */
+  vendorProblems: SimulatorProblem[];
+  /** Every vendor request the engine made, without headers (they carry credentials). */
+  vendorRequests: Array<{ method: string; path: string; query: Record<string, string | string[]>; body: unknown }>;
   durationMs: number;
 }
 
@@ -112,6 +119,7 @@ export class FixtureHarness {
         : { request: fixture.request, expect: { ack: fixture.expect.ack } },
     ];
     let ack: unknown;
+    const answers: unknown[] = [];
     let injected = 0;
     try {
       const t = typeof target === "function" ? await target(fixture) : target;
@@ -127,12 +135,14 @@ export class FixtureHarness {
           answer = await t.invoke(event, { getRemainingTimeInMillis: () => 30_000, awsRequestId: `fixture-${i + 1}` });
         } catch (err) {
           failures.push(`${label}the target threw instead of answering: ${err instanceof Error ? err.message : String(err)}`);
+          answers.push(undefined);
           continue;
         }
         ack = answer;
+        answers.push(answer);
         const expected = step.expect ?? {};
         if (expected.ack !== undefined && subsetMismatches(expected.ack, answer).length) {
-          failures.push(`${label}ACK differs (- expected, + actual):\n${jsonDiff(expected.ack, pick(answer, expected.ack))}`);
+          failures.push(`${label}ACK differs (- expected, + actual):\n${subsetDiff(expected.ack, answer)}`);
         }
         if (expected.http !== undefined) failures.push(...httpMismatches(expected.http, answer).map((m) => label + m));
       }
@@ -160,7 +170,7 @@ export class FixtureHarness {
     expectedEvents.forEach((exp, i) => {
       const act = events[i];
       if (act === undefined) return;
-      if (subsetMismatches(exp, act).length) failures.push(`event ${i + 1} differs (- expected, + actual):\n${jsonDiff(exp, pick(act, exp))}`);
+      if (subsetMismatches(exp, act).length) failures.push(`event ${i + 1} differs (- expected, + actual):\n${subsetDiff(exp, act)}`);
     });
     // Faults the fixture injected are expected rejections; anything else is a finding.
     const rejected = this.mi.rejected.filter((r) => {
@@ -171,21 +181,14 @@ export class FixtureHarness {
       return true;
     });
     for (const r of rejected) failures.push(`MI emulator rejected an event: ${r.status} ${r.reason}`);
-    return { fixture, passed: failures.length === 0, failures, ack, events, durationMs: Date.now() - started };
+    const vendorProblems = [...this.vendor.problems];
+    const vendorRequests = this.vendor.received.map(({ method, path, query, body }) => ({ method, path, query, body }));
+    return { fixture, passed: failures.length === 0, failures, ack, answers, events, vendorProblems, vendorRequests, durationMs: Date.now() - started };
   }
 
   async close(): Promise<void> {
     await Promise.all([this.vendor.close(), this.mi.close(), this.secretsEmulator?.close()]);
   }
-}
-
-/** The actual value restricted to the keys the expectation names, so diffs show only what matters. */
-function pick(actual: unknown, expected: unknown): unknown {
-  if (expected && typeof expected === "object" && !Array.isArray(expected) && actual && typeof actual === "object" && !Array.isArray(actual)) {
-    return Object.fromEntries(Object.keys(expected).map((k) => [k, pick((actual as any)[k], (expected as any)[k])]));
-  }
-  if (Array.isArray(expected) && Array.isArray(actual)) return actual.map((a, i) => pick(a, expected[i]));
-  return actual;
 }
 
 /** Status, and body (exact text, or a subset of the JSON answer), of an HTTP answer. */
@@ -204,7 +207,7 @@ function httpMismatches(expected: ExpectedHttp, answer: unknown): string[] {
       } catch {
         parsed = a.body;
       }
-      if (subsetMismatches(expected.body, parsed).length) out.push(`HTTP body differs (- expected, + actual):\n${jsonDiff(expected.body, pick(parsed, expected.body))}`);
+      if (subsetMismatches(expected.body, parsed).length) out.push(`HTTP body differs (- expected, + actual):\n${subsetDiff(expected.body, parsed)}`);
     }
   }
   return out;

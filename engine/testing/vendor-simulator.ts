@@ -41,6 +41,8 @@ export interface ReceivedRequest {
 export interface SimulatorProblem {
   received: ReceivedRequest;
   expected?: ExchangeRequest;
+  /** Strict mode: position of the expected exchange in the script. */
+  index?: number;
   reason: string;
 }
 
@@ -135,7 +137,7 @@ export class VendorSimulator {
     }
     const why = mismatch(expected.request, received);
     if (why) {
-      this.problems.push({ received, expected: expected.request, reason: why });
+      this.problems.push({ received, expected: expected.request, index: this.cursor, reason: why });
       return { status: 599, body: { error: `unexpected request: ${why}` } };
     }
     this.cursor++;

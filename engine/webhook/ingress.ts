@@ -4,7 +4,9 @@
  * tells the vendor whether to redeliver:
  *  - 2xx only when every event of the delivery reached MI (or was deliberately dropped);
  *  - 401 when verification fails (logged with its code and reason, never the secret);
- *  - 400 for a body that cannot be parsed; 500 when the connector is misconfigured;
+ *  - 400 for a body that cannot be parsed; 415 for a body not sent as JSON in which the mapping
+ *    finds no events (a wrong content type would otherwise drop them); 500 when the connector is
+ *    misconfigured;
  *  - 503 when MI did not take an event after the client's retries: the vendor redelivers, and
  *    event-id deduplication makes sure nothing is sent twice. With an event buffer (mapping
  *    `webhooks.buffer`) such events are queued instead and the answer is 200; 503 only when the
@@ -21,7 +23,7 @@ import { EventPublisher } from "../operations/publisher.ts";
 import { bindings } from "../runtime/context.ts";
 import { runDelivery } from "../events/delivery.ts";
 import { sqsEventBufferFromEnv, type EventBuffer } from "../events/buffer.ts";
-import { parseBody, WebhookBodyError } from "./envelope.ts";
+import { mediaType, parseBody, WebhookBodyError } from "./envelope.ts";
 import { isHttpEvent, toHttpResponse, toWebhookRequest, type HttpResponseSpec, type WebhookRequest } from "./http-event.ts";
 import { verifyOptionsFor, WebhookSecretSource } from "./secret-source.ts";
 import { DeliveryAuthenticator, refusalStatus } from "./authenticate.ts";
@@ -143,12 +145,24 @@ export function createWebhookHandler(engine: Engine, options: WebhookHandlerOpti
       { bundle: deps.bundle, webhooks, evaluator: engine.evaluator, store: deps.store, publisher, logger, connectorId, leaseMs: options.leaseMs, now, buffer },
       body,
     );
+    if (result.counts.received === 0 && body !== undefined && !readAsJson(req, body)) {
+      // A body the mapping could not read as JSON (wrong or missing content type) yields no events:
+      // acknowledging it would drop them for good, since the vendor does not redeliver a 2xx.
+      const type = mediaType(req) || "no content type";
+      logger.warn("webhook body yielded no events: not JSON", { contentType: type });
+      return text(415, `no events found in a body sent as ${type}; the connector reads application/json`);
+    }
     if (result.outcome === "retry") {
       logger.warn("webhook delivery not acknowledged: the vendor should redeliver", { reason: result.reason, ...result.counts });
       return json(503, { status: "retry", reason: result.reason });
     }
     return remember(json(200, { status: "ok", ...result.counts }));
   }
+}
+
+/** Whether the body was read as JSON (declared, or looking like it), rather than as text or a form. */
+function readAsJson(req: WebhookRequest, body: unknown): boolean {
+  return typeof body !== "string" && mediaType(req) !== "application/x-www-form-urlencoded";
 }
 
 function text(status: number, body: string): HttpResponseSpec {

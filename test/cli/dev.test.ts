@@ -126,3 +126,68 @@ describe("c2c dev command", () => {
     expect(out).toContain("stopping...");
   });
 });
+
+describe("c2c dev live reload and configuration", () => {
+  it("serves the edited YAML after a save, and keeps the last good build while an edit does not validate", async () => {
+    const { mkdtemp, cp, readFile, writeFile, rm } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const parent = await mkdtemp(join(tmpdir(), "c2c-dev-reload-"));
+    const dir = join(parent, "lifx");
+    await cp(join(REPO, "mappings", "lifx"), dir, { recursive: true });
+    let out = "";
+    let errOut = "";
+    let stop!: () => void;
+    const until = new Promise<void>((r) => (stop = r));
+    const con = consoles({ stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (errOut += s) }, cwd: REPO, env: {} });
+    const running = devCommand(dir, { port: 0, until }, con);
+    try {
+      await expect.poll(() => /invoke {3}POST (\S+)/.exec(out)?.[1], { timeout: 5000 }).toBeTruthy();
+      const invokeUrl = /invoke {3}POST (\S+)/.exec(out)![1];
+      const activate = async () =>
+        ((await (
+          await fetch(invokeUrl, {
+            method: "POST",
+            body: JSON.stringify({
+              header: { auth: { type: "OAuth2.0", token: FIXTURE_TOKEN } },
+              payload: { operationName: "AWS.ActivateUser", operationVersion: "1.0.0", connectorId: "lifx-connector" },
+            }),
+          })
+        ).json()) as any);
+      expect((await activate()).payload.userId).toBe("a0c1aa82395411e9a0757200055bf1c9");
+      const file = join(dir, "connector.yaml");
+      const yaml = await readFile(file, "utf8");
+      const userIdLine = /^( +userId: )(.+)$/m.exec(yaml)!;
+      await writeFile(file, yaml.replace(userIdLine[0], `${userIdLine[1]}"'reloaded-user-id'"`));
+      await expect.poll(() => out, { timeout: 5000 }).toMatch(/reloaded \S*lifx/);
+      expect((await activate()).payload.userId).toBe("reloaded-user-id");
+
+      await writeFile(file, yaml.replace(userIdLine[0], `${userIdLine[1]}"$sort("`));
+      await expect.poll(() => errOut, { timeout: 5000 }).toContain("still serving the previous build");
+      expect((await activate()).payload.userId).toBe("reloaded-user-id");
+    } finally {
+      stop();
+      await running;
+      await rm(parent, { recursive: true, force: true });
+    }
+  });
+
+  it("names the webhook variables that are not set when it starts", async () => {
+    let errOut = "";
+    let stop!: () => void;
+    const until = new Promise<void>((r) => (stop = r));
+    const saved = { secret: process.env.NETATMO_WEBHOOK_SECRET, id: process.env.C2C_CONNECTOR_ID };
+    delete process.env.NETATMO_WEBHOOK_SECRET;
+    delete process.env.C2C_CONNECTOR_ID;
+    const con = consoles({ stdout: { write: () => true }, stderr: { write: (s: string) => (errOut += s) }, cwd: REPO, env: {} });
+    const running = devCommand("netatmo", { port: 0, until, watch: false }, con);
+    try {
+      await expect.poll(() => errOut, { timeout: 5000 }).toContain("webhook deliveries will be refused until NETATMO_WEBHOOK_SECRET, C2C_CONNECTOR_ID are set");
+    } finally {
+      stop();
+      await running;
+      if (saved.secret !== undefined) process.env.NETATMO_WEBHOOK_SECRET = saved.secret;
+      if (saved.id !== undefined) process.env.C2C_CONNECTOR_ID = saved.id;
+    }
+  });
+});

@@ -32,7 +32,7 @@ export interface Rig {
   engine: Engine;
   store: StateStore;
   logs: LogRecord[];
-  deliver(body: unknown, opts?: { timestamp?: number; secret?: string; query?: Record<string, string>; signature?: string }): Promise<HttpResponse>;
+  deliver(body: unknown, opts?: { timestamp?: number; secret?: string; query?: Record<string, string>; signature?: string; contentType?: string }): Promise<HttpResponse>;
 }
 
 export function rig(
@@ -70,7 +70,7 @@ export function rig(
         version: "2.0",
         rawPath: "/hooks/acme",
         rawQueryString: new URLSearchParams(d.query ?? {}).toString(),
-        headers: { "content-type": "application/json", "x-acme-timestamp": ts, "x-acme-signature": `sha256=${signature}` },
+        headers: { "content-type": d.contentType ?? "application/json", "x-acme-timestamp": ts, "x-acme-signature": `sha256=${signature}` },
         requestContext: { http: { method: "POST", path: "/hooks/acme", sourceIp: "127.0.0.1" } },
         body: raw,
         isBase64Encoded: false,

@@ -65,6 +65,23 @@ describe("answers", () => {
     expect(mi.events).toHaveLength(0);
   });
 
+  it("answers 415, never 200, when a body sent with a wrong content type yields no events", async () => {
+    const r = rig(bundle, mi);
+    const delivery = { events: [contactEvent("ct-1", true)] };
+    // JSON labelled as a form: read as a form, the mapping finds no events. Acknowledging would drop them.
+    const form = await r.deliver(delivery, { contentType: "application/x-www-form-urlencoded" });
+    expect(form.statusCode).toBe(415);
+    expect(form.body).toContain("application/x-www-form-urlencoded");
+    const textBody = await r.deliver("events=contact", { contentType: "text/plain" });
+    expect(textBody.statusCode).toBe(415);
+    expect(mi.events).toHaveLength(0);
+    expect(r.logs.some((l) => l.level === "warn" && l.message === "webhook body yielded no events: not JSON")).toBe(true);
+    // Mislabelled but recognisably JSON: read as JSON and delivered, as before.
+    const mislabelled = await r.deliver(delivery, { contentType: "text/plain" });
+    expect(mislabelled.statusCode).toBe(200);
+    expect(mi.events).toHaveLength(1);
+  });
+
   it("acknowledges an event without a device id, logging why nothing was sent", async () => {
     const r = rig(bundle, mi);
     const res = await r.deliver({ events: [{ event_id: "u-1", kind: "contact", open: true }] });
