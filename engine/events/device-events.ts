@@ -8,7 +8,7 @@
 import type { CompiledBundle, CompiledProfile, CompiledWebhooks } from "../mapping/compiled.ts";
 import type { MatterCluster, SendConnectorEventInput } from "../mi/send-connector-event.ts";
 import { bindings, type EvalContext } from "../runtime/context.ts";
-import { endpointsOf, matchProfile, readCluster } from "../runtime/device-model.ts";
+import { endpointContext, endpointsOf, matchProfile, readCluster } from "../runtime/device-model.ts";
 import type { Evaluator } from "../runtime/expressions.ts";
 import { admitValue, type ValueLog } from "../runtime/matter-values.ts";
 import { orderPosition, stableJson, type AttributeRef, type ChangeTracker } from "./change-tracker.ts";
@@ -101,7 +101,7 @@ export async function planDeviceEvents(p: PlanInput): Promise<EventPlan> {
   if (vendorUserId !== undefined && known?.userId !== undefined && vendorUserId !== known.userId) plan.alias = { vendorUserId, userId: known.userId };
 
   for (const ep of await endpointsOf(profile, state, evaluator, ctx)) {
-    const ectx: EvalContext = { ...ctx, endpointId: ep.id };
+    const ectx: EvalContext = endpointContext(ctx, ep);
     const clusters: MatterCluster[] = [];
     const commits: PlannedDeviceEvent["commits"] = [];
     for (const cluster of ep.clusters) {

@@ -294,7 +294,7 @@ export class Engine {
       await this.forgetJobWork(job);
       return { jobId: job.jobId, status: "done" };
     } catch (err) {
-      if (attempt < job.maxAttempts && isRetryable(err)) {
+      if (attempt < job.maxAttempts && isRetryable(err, this.deps.bundle)) {
         const delayMs = job.operation === EVENT_JOB ? Math.min(EVENT_JOB_MAX_BACKOFF_MS, 1000 * 2 ** Math.min(attempt - 1, 20)) : defaultBackoffMs(attempt);
         logger.warn("deferred job failed, retrying", { error: err, delayMs });
         return { jobId: job.jobId, status: "retry", delayMs };
@@ -403,11 +403,11 @@ class JobStateMissing extends Error {
 export const EVENT_JOB = "SendConnectorEvent";
 
 /** A job is retried unless its failure is one a retry cannot fix. */
-function isRetryable(err: unknown): boolean {
+function isRetryable(err: unknown, bundle: CompiledBundle): boolean {
   if (err instanceof InvalidEventError || err instanceof JobStateMissing) return false;
   // MI's 4xx (ValidationException, AccessDenied, ResourceNotFound) are final: the same body fails again.
   if (err instanceof SendConnectorEventError) return err.retryable;
-  if (err instanceof VendorError) return isTransient(err);
+  if (err instanceof VendorError) return isTransient(err, bundle);
   return true;
 }
 

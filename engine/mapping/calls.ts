@@ -25,6 +25,8 @@ export const CALL_FIELDS = [
   "pagination",
   "idempotent",
   "batch",
+  "errors",
+  "quota",
 ] as const;
 
 /** Map-valued fields merge key by key: a use site can add one header without repeating the rest. */

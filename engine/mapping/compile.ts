@@ -21,6 +21,9 @@ import {
   type CompiledCommand,
   type CompiledLimits,
   type CompiledEndpoint,
+  type CompiledErrorRule,
+  type CompiledQuota,
+  type CompiledRefusal,
   type CompiledMatterEvent,
   type CompiledProfile,
   type CompiledSigning,
@@ -30,7 +33,7 @@ import {
 } from "./compiled.ts";
 import type { Segment } from "./diagnostics.ts";
 import type { PositionResolver } from "./load.ts";
-import type { Account, Attribute, Call, Cluster, Command, ConnectorMapping, Endpoint, Profile, Webhooks } from "./mapping.types.ts";
+import type { Account, Attribute, Call, Cluster, Command, ConnectorMapping, Endpoint, ErrorRule, Profile, Quota, Refusal, Webhooks } from "./mapping.types.ts";
 import { parseConfirmKey } from "./matter-refs.ts";
 
 type TypedLimits = TypedElement["limits"];
@@ -142,6 +145,8 @@ class BundleCompiler {
       ...(api.allowedHosts ? { allowedHosts: [...api.allowedHosts] } : {}),
       ...(api.baseUrlFrom !== undefined ? { baseUrlFrom: this.expr(api.baseUrlFrom, ["api", "baseUrlFrom"]) } : {}),
       ...(api.signing ? { signing: this.signing(api.signing) } : {}),
+      ...(api.errors?.length ? { errors: this.errorRules(api.errors, ["api", "errors"]) } : {}),
+      ...(api.quota ? { quota: this.quota(api.quota, "api") } : {}),
     };
   }
 
@@ -153,6 +158,31 @@ class BundleCompiler {
       encoding: s.encoding ?? "hex",
       headers: this.valueMap(s.headers, (k) => ["api", "signing", "headers", k]),
     };
+  }
+
+  private errorRules(rules: ErrorRule[] | undefined, path: Segment[]): CompiledErrorRule[] {
+    return (rules ?? []).map((r, i) => {
+      const out: CompiledErrorRule = { when: this.expr(r.when, [...path, i, "when"]), status: r.status };
+      if (r.code !== undefined) out.code = this.expr(r.code, [...path, i, "code"]);
+      if (r.message !== undefined) out.message = this.expr(r.message, [...path, i, "message"]);
+      return out;
+    });
+  }
+
+  private quota(q: Quota, id: string): CompiledQuota {
+    const out: CompiledQuota = { id, per: q.per ?? "user" };
+    if (q.requestsPerMinute !== undefined) out.requestsPerMinute = q.requestsPerMinute;
+    if (q.concurrent !== undefined) out.concurrent = q.concurrent;
+    return out;
+  }
+
+  private refusals(list: Refusal[] | undefined, path: Segment[]): CompiledRefusal[] | undefined {
+    if (!list?.length) return undefined;
+    return list.map((r, i) => {
+      const out: CompiledRefusal = { when: this.expr(r.when, [...path, i, "when"]), status: r.status };
+      if (r.message !== undefined) out.message = this.expr(r.message, [...path, i, "message"]);
+      return out;
+    });
   }
 
   private call(site: Call | Command, path: Segment[], defaultName: string): CompiledCall {
@@ -184,6 +214,12 @@ class BundleCompiler {
     if (f.pagination !== undefined) compiled.pagination = this.pagination(call, f.pagination);
     if (f.idempotent === true) compiled.idempotent = true;
     if (f.batch !== undefined) compiled.batch = "items" in f.batch && f.batch.items !== undefined ? { items: f.batch.items, max: f.batch.max ?? 100 } : { merge: "deep" };
+    if (f.errors?.length) compiled.errors = this.errorRules(f.errors, fieldPath(call, "errors"));
+    if (f.quota !== undefined) {
+      // Counted per declaring site: a named call's quota is shared by every use of it.
+      const owner = call.origin.get("quota") ?? path;
+      compiled.quota = this.quota(f.quota, owner.join("/"));
+    }
     return compiled;
   }
 
@@ -234,10 +270,22 @@ class BundleCompiler {
     if (discover.filterQuery) out.discoverDevices.filterQuery = this.valueMap(discover.filterQuery, (k) => p("discoverDevices", "filterQuery", k));
     const deactivateUserId = this.optionalExpr(ops.deactivateUser?.userId, p("deactivateUser", "userId"));
     if (deactivateUserId) out.deactivateUser.userId = deactivateUserId;
+    if (discover.perDevice) {
+      const pd = discover.perDevice;
+      out.discoverDevices.perDevice = {
+        requests: this.calls(pd.requests, p("discoverDevices", "perDevice", "requests")),
+        device: this.expr(pd.device, p("discoverDevices", "perDevice", "device")),
+        concurrency: pd.concurrency ?? 4,
+      };
+      if (pd.ratePerSecond !== undefined) out.discoverDevices.perDevice.ratePerSecond = pd.ratePerSecond;
+    }
     if (ops.getDevice) {
+      const g = ops.getDevice;
+      const joined = g.requests !== undefined && g.requests.length > 0;
       out.getDevice = {
-        request: this.call(ops.getDevice.request, p("getDevice", "request"), "call1"),
-        device: this.expr(ops.getDevice.device, p("getDevice", "device")),
+        requests: joined ? this.calls(g.requests, p("getDevice", "requests")) : [this.call(g.request!, p("getDevice", "request"), "call1")],
+        joined,
+        device: this.expr(g.device, p("getDevice", "device")),
       };
     }
     return out;
@@ -257,11 +305,15 @@ class BundleCompiler {
   private endpoint(endpoint: Endpoint, path: Segment[]): CompiledEndpoint {
     const resolved = Object.entries(endpoint.clusters).map(([key, cluster]) => ({ key, cluster, def: this.lookup(this.table.cluster(key), "cluster", key, path) }));
     const out: CompiledEndpoint = {
-      id: endpoint.id,
+      id: endpoint.forEach !== undefined ? `forEach:${path[path.length - 1]}` : endpoint.id!,
       deviceTypes: endpoint.deviceTypes.map((ref) => this.lookup(this.table.deviceType(ref), "device type", ref, path).specName),
       clusters: resolved.map(({ key, cluster, def }) => this.cluster(def, cluster, [...path, "clusters", key])),
     };
     if (endpoint.when !== undefined) out.when = this.expr(endpoint.when, [...path, "when"]);
+    if (endpoint.forEach !== undefined) {
+      out.forEach = this.expr(endpoint.forEach, [...path, "forEach"]);
+      out.idFrom = this.expr(endpoint.idFrom ?? "$string(elementIndex + 1)", [...path, endpoint.idFrom !== undefined ? "idFrom" : "forEach"]);
+    }
     return out;
   }
 
@@ -355,6 +407,8 @@ class BundleCompiler {
     const action: CompiledAction = { requests, confirms, responseFields, at: this.at(path) };
     if (command.verify !== undefined) action.verify = this.expr(command.verify, [...path, "verify"]);
     if (command.affects !== undefined) action.affects = this.expr(command.affects, [...path, "affects"]);
+    const refuse = this.refusals(command.refuse, [...path, "refuse"]);
+    if (refuse) action.refuse = refuse;
     return action;
   }
 

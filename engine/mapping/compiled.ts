@@ -17,6 +17,30 @@ export interface Expr {
 
 export type ValueSpec = { expr: Expr } | { literal: Exclude<Value, string> };
 
+/** An `errors:` rule: classifies a vendor answer as an MI status with the vendor's code and message. */
+export interface CompiledErrorRule {
+  when: Expr;
+  status: number;
+  code?: Expr;
+  message?: Expr;
+}
+
+/** A rate limit: requests per minute and/or requests in flight, counted per user or per connector. */
+export interface CompiledQuota {
+  /** Identifies the counter: "api" or the call site's position. */
+  id: string;
+  requestsPerMinute?: number;
+  concurrent?: number;
+  per: "user" | "connector";
+}
+
+/** A local refusal of a command or attribute write, before any vendor call. */
+export interface CompiledRefusal {
+  when: Expr;
+  status: number;
+  message?: Expr;
+}
+
 export interface CompiledCall {
   /** Key under which the response body is kept in `responses`. */
   name: string;
@@ -41,6 +65,9 @@ export interface CompiledCall {
   idempotent?: boolean;
   /** How requests of this call from several commands of one MI request are combined. */
   batch?: CallBatch;
+  /** The call's own error rules (api.errors are tried after them). */
+  errors?: CompiledErrorRule[];
+  quota?: CompiledQuota;
   at: string;
 }
 
@@ -64,6 +91,8 @@ export interface CompiledAttributeRef {
 }
 
 export interface CompiledAction {
+  /** Checked before any request: the first that holds answers its status. */
+  refuse?: CompiledRefusal[];
   requests: CompiledCall[];
   /** Attributes confirmed by a successful answer. */
   confirms: CompiledAttributeRef[];
@@ -134,7 +163,11 @@ export interface CompiledCluster {
 }
 
 export interface CompiledEndpoint {
+  /** The endpoint id; for a `forEach` template, its position as a placeholder ("forEach:0"). */
   id: string;
+  /** One endpoint per element of this array expression over the device (ids from `idFrom`). */
+  forEach?: Expr;
+  idFrom?: Expr;
   /** Spec names of the device types, as reported in the capability report. */
   deviceTypes: string[];
   when?: Expr;
@@ -210,6 +243,8 @@ export interface CompiledBundle {
     /** Headers computed per call from expressions (token, account, settings). */
     dynamicHeaders?: Record<string, ValueSpec>;
     signing?: CompiledSigning;
+    errors?: CompiledErrorRule[];
+    quota?: CompiledQuota;
   };
   /** Per-user account values and the bootstrap that obtains them. */
   account?: CompiledAccount;
@@ -222,8 +257,10 @@ export interface CompiledBundle {
       userId: Expr;
       device: { id: Expr; name?: Expr; brand?: Expr; model?: Expr; nodeId?: Expr; metadata?: Expr };
       filterQuery?: Record<string, ValueSpec>;
+      perDevice?: { requests: CompiledCall[]; device: Expr; concurrency: number; ratePerSecond?: number };
     };
-    getDevice?: { request: CompiledCall; device: Expr };
+    /** `requests` in order; `joined` when declared as several requests (`device` then reads `responses`). */
+    getDevice?: { requests: CompiledCall[]; joined: boolean; device: Expr };
     deactivateUser: { requests: CompiledCall[]; userId?: Expr };
   };
   /** In file order: the first profile whose `match` is true wins. */

@@ -15,6 +15,13 @@ export type Expression = string
  */
 export type Value = (string | number | boolean | null)
 /**
+ * Error rules (see errorRule), tried in order on every answer of the call.
+ * 
+ * This interface was referenced by `ConnectorMapping`'s JSON-Schema
+ * via the `definition` "errorRules".
+ */
+export type ErrorRules = ErrorRule[]
+/**
  * Vendor requests made in order; each response is kept in `responses` under the call's name.
  * 
  * This interface was referenced by `ConnectorMapping`'s JSON-Schema
@@ -237,7 +244,7 @@ maxDelayMs?: number
 retryOn?: number[]
 }
 /**
- * Vendor HTTP status -> response code reported to MI, overriding the engine defaults (401->401, 403->403, 404->404, 429->429, 5xx->502, timeout->504).
+ * Vendor HTTP status ("423") or error kind (`timeout`, `deadline`, `network`, `rejected`, `quota`) -> response code reported to MI, in every operation, overriding the engine defaults (401->401, 403->403, 404->404, 429->429, 5xx->502, timeout->504). A code below 500 (other than 429) is final: discovery does not retry it in the background.
  */
 statusMap?: {
 [k: string]: number
@@ -282,6 +289,8 @@ stringToSign: Expression
 encoding?: ("hex" | "HEX" | "base64")
 headers: ValueMap
 }
+errors?: ErrorRules
+quota?: Quota
 }
 /**
  * Names to values; each value is a JSONata expression (string) or a literal.
@@ -291,6 +300,41 @@ headers: ValueMap
  */
 export interface ValueMap {
 [k: string]: Value
+}
+/**
+ * Classifies one vendor answer as an error, whatever its HTTP status (an error code inside a 200, a token-expired code inside a 500). Rules are tried in order, the call's own before `api.errors`; the first whose `when` is true decides, and the call is not retried.
+ * 
+ * This interface was referenced by `ConnectorMapping`'s JSON-Schema
+ * via the `definition` "errorRule".
+ */
+export interface ErrorRule {
+when: Expression
+/**
+ * The response code MI gets (ACK `responseCode`, event `StatusCode`).
+ */
+status: number
+code?: Expression
+message?: Expression
+}
+/**
+ * A rate limit the vendor imposes, enforced by the engine before sending: requests per minute and requests open at once, counted across invocations and containers in the state store. A call over quota is not sent: its work is deferred (handed off and retried once the window has passed).
+ * 
+ * This interface was referenced by `ConnectorMapping`'s JSON-Schema
+ * via the `definition` "quota".
+ */
+export interface Quota {
+/**
+ * Requests started per minute (fixed one-minute windows).
+ */
+requestsPerMinute?: number
+/**
+ * Requests in flight at once.
+ */
+concurrent?: number
+/**
+ * Whose requests are counted together: the user's (default; the user's token or secret identifies them) or the whole connector's.
+ */
+per?: ("user" | "connector")
 }
 /**
  * One vendor HTTP request. Either complete (method and path) or `use: <named call>` with overrides.
@@ -371,9 +415,11 @@ baseUrlFrom?: Expression
  * Whether `api.signing` applies to this call (default true when signing is declared).
  */
 sign?: boolean
+errors?: ErrorRules
+quota?: Quota
 }
 /**
- * How a list call pages. cursor: a value from each response is sent back as a parameter; page: a page number is incremented; link: the URL in the `Link: <...>; rel="next"` header is followed.
+ * How a list call pages. cursor: a value from each response is sent back as a query parameter; page: a page number is incremented; link: the URL in the `Link: <...>; rel="next"` header is followed; url: `next` gives the next page's URL from the body (e.g. `_links.next.href`); request: `next` gives any value (a cursor, a page object) and the whole request is rebuilt from the call's expressions, which see it as `cursor`. Next-page URLs must stay on the first page's host: any other is refused. `maxPages` counts every page of the listing, across hand-offs.
  * 
  * This interface was referenced by `ConnectorMapping`'s JSON-Schema
  * via the `definition` "pagination".
@@ -382,7 +428,7 @@ export interface Pagination {
 /**
  * Pagination style.
  */
-style: ("cursor" | "page" | "link")
+style: ("cursor" | "page" | "link" | "url" | "request")
 /**
  * cursor / page: name of the query parameter carrying the cursor or page number.
  */
@@ -394,7 +440,7 @@ next?: Expression
 start?: number
 hasMore?: Expression
 /**
- * Safety stop (default 1000).
+ * Safety stop: pages in all, hand-offs included (default 1000).
  */
 maxPages?: number
 }
@@ -432,13 +478,29 @@ nodeId?: Expression
 metadata?: Expression
 }
 filterQuery?: ValueMap
+/**
+ * Per-device calls during discovery (a status call per listed device), made with bounded concurrency and rate, within the time budget; devices that do not fit are handed off with the rest of the listing. `device` then joins each listed device with its responses, and the capability report carries the current values.
+ */
+perDevice?: {
+requests: Calls
+device: Expression
+/**
+ * Devices fetched at once (default 4).
+ */
+concurrency?: number
+/**
+ * Most per-device requests started per second (default: no limit beyond the quotas).
+ */
+ratePerSecond?: number
+}
 }
 /**
- * Reads one device's current vendor state (`deviceId` is set): used to pick the profile for AWS.SendCommand and to answer ReadState.
+ * Reads one device's current vendor state (`deviceId` is set): used to pick the profile for AWS.SendCommand (when it was not recorded at discovery) and to answer ReadState. Either one `request` (`device` is evaluated over its body) or several named `requests` (`device` is evaluated over the context, each body under `responses.<name>`), for state spread over several resources.
  */
 getDevice?: {
-request: Call
+request?: Call
 device: Expression
+requests?: Calls
 }
 /**
  * AWS.DeactivateUser: the revoke call(s). The user is then marked deactivated and no event for them is sent.
@@ -469,16 +531,16 @@ match: Expression
 endpoints: [Endpoint, ...(Endpoint)[]]
 }
 /**
- * A Matter endpoint of the device.
+ * A Matter endpoint of the device, or (with `forEach`) one endpoint per element of an array of the device (components, channels, outlets, sub-devices).
  * 
  * This interface was referenced by `ConnectorMapping`'s JSON-Schema
  * via the `definition` "endpoint".
  */
 export interface Endpoint {
 /**
- * Endpoint id.
+ * Endpoint id (required unless `forEach` is given).
  */
-id: string
+id?: string
 /**
  * Matter device type names or ids.
  * 
@@ -492,6 +554,8 @@ when?: Expression
 clusters: {
 [k: string]: Cluster
 }
+forEach?: Expression
+idFrom?: Expression
 }
 /**
  * A Matter cluster on an endpoint: its attributes (state) and commands side by side.
@@ -603,6 +667,26 @@ max?: number
 })
 verify?: Expression
 affects?: Expression
+errors?: ErrorRules
+quota?: Quota
+/**
+ * Refusals checked in order before any vendor request (see refusal).
+ */
+refuse?: Refusal[]
+}
+/**
+ * Refuses the command (or the attribute write) before any vendor call when `when` is true, answering `status` and `message` instead (a mode the device lacks, a change the vendor forbids in the current state).
+ * 
+ * This interface was referenced by `ConnectorMapping`'s JSON-Schema
+ * via the `definition` "refusal".
+ */
+export interface Refusal {
+when: Expression
+/**
+ * Response code of the refused command.
+ */
+status: number
+message?: Expression
 }
 /**
  * A Matter event raised from a webhook delivery.

@@ -174,6 +174,17 @@ function checkCallSites(doc: Json, report: Reporter): void {
   if (discover && isRecord(discover.list)) checkCall(doc, discover.list, ["operations", "discoverDevices", "list"], report);
   const getDevice = isRecord(ops.getDevice) ? ops.getDevice : undefined;
   if (getDevice && isRecord(getDevice.request)) checkCall(doc, getDevice.request, ["operations", "getDevice", "request"], report);
+  if (getDevice) {
+    const several = Array.isArray(getDevice.requests) && getDevice.requests.length > 0;
+    if (several) (getDevice.requests as unknown[]).forEach((call, i) => checkCall(doc, call, ["operations", "getDevice", "requests", i], report));
+    if (several === (getDevice.request !== undefined)) {
+      report.error(["operations", "getDevice"], "mapping/get-device-requests", several ? "getDevice has both `request` and `requests`" : "getDevice declares no request", "give one `request` (device reads its body) or several named `requests` (device reads `responses`)", true);
+    }
+  }
+  const perDevice = discover && isRecord(discover.perDevice) ? discover.perDevice : undefined;
+  if (perDevice && Array.isArray(perDevice.requests)) {
+    perDevice.requests.forEach((call, i) => checkCall(doc, call, ["operations", "discoverDevices", "perDevice", "requests", i], report));
+  }
   // Named calls may be partial templates; they are checked where they are used.
   if (isRecord(doc.calls)) {
     for (const [name, call] of Object.entries(doc.calls)) {
@@ -218,8 +229,9 @@ function checkCall(doc: Json, site: unknown, path: Segment[], report: Reporter):
     if ((pagination.style === "cursor" || pagination.style === "page") && pagination.param === undefined) {
       report.error(at, "mapping/pagination", `${pagination.style} pagination needs \`param\` (the query parameter carrying the ${pagination.style === "cursor" ? "cursor" : "page number"})`, undefined, true);
     }
-    if (pagination.style === "cursor" && pagination.next === undefined) {
-      report.error(at, "mapping/pagination", "cursor pagination needs `next` (expression over `response` giving the next cursor)", undefined, true);
+    if ((pagination.style === "cursor" || pagination.style === "url" || pagination.style === "request") && pagination.next === undefined) {
+      const what = pagination.style === "url" ? "the next page's URL" : pagination.style === "request" ? "the value the next request is built from (`cursor`)" : "the next cursor";
+      report.error(at, "mapping/pagination", `${pagination.style} pagination needs \`next\` (expression over \`response\` giving ${what})`, undefined, true);
     }
   }
 }
@@ -282,6 +294,11 @@ function checkProfiles(doc: Json, report: Reporter, table: ClusterTable): void {
         if (endpointIds.has(endpoint.id)) report.error([...path, "id"], "mapping/duplicate-endpoint", `endpoint id "${endpoint.id}" is used twice in profile ${profileName}`);
         endpointIds.add(endpoint.id);
       }
+      const generated = endpoint.forEach !== undefined;
+      if (generated === (endpoint.id !== undefined)) {
+        report.error(path, "mapping/endpoint-id", generated ? "an endpoint with `forEach` takes its ids from `idFrom`, not `id`" : "endpoint has no `id`", generated ? "remove `id`; give `idFrom: <expression over the element>`" : "give `id`, or `forEach` + `idFrom` for one endpoint per element", true);
+      }
+      if (!generated && endpoint.idFrom !== undefined) report.error([...path, "idFrom"], "mapping/endpoint-id", "`idFrom` needs `forEach`", undefined, true);
       if (checkEndpoint(doc, endpoint, path, report, table)) readable = true;
     });
     if (readable && !hasGetDevice) {

@@ -24,9 +24,15 @@ export const DEVICES_PER_EVENT = 100;
 export interface DiscoveryProgress {
   /** Pages already reported. */
   pageIndex: number;
-  /** Where the next page starts: cursor value, page number, or next URL. */
+  /** Where the next page starts: cursor value, page number, next URL, or the rebuild value. */
   next?: unknown;
   userId?: string;
+  /** Vendor page requests made so far: `maxPages` counts across hand-offs. */
+  pagesFetched?: number;
+  /** Listed devices whose per-device calls did not fit the budget: built first on resume. */
+  pendingItems?: unknown[];
+  /** The listing itself is complete: only `pendingItems` remain. */
+  listed?: boolean;
 }
 
 export interface DiscoveryResult {
@@ -56,7 +62,7 @@ async function startDiscovery(
     await runDiscovery(env, undefined, options.handOff);
   } catch (err) {
     // A busy vendor is worth another try later; a refusal (401, 403, 404) is not.
-    if (options.handOff && isTransient(err)) {
+    if (options.handOff && isTransient(err, env.bundle)) {
       env.logger.warn("discovery hit a transient vendor failure, handed off for retry", { error: err });
       await options.handOff({ pageIndex: 0 });
       return ack(200, `Discovering devices for discovery-job-id ${p.deviceDiscoveryId}, the vendor is busy: results follow as events`);
@@ -86,7 +92,8 @@ export async function reportDiscoveryFailure(env: OperationEnv, status: number, 
 
 /**
  * Runs (or resumes) the listing. When `handOff` is given and the deadline runs low while pages
- * remain, the pending page is reported and the rest is handed off with its progress.
+ * (or listed devices whose per-device calls are still to be made) remain, what is done is
+ * reported and the rest is handed off with its progress.
  */
 export async function runDiscovery(
   env: OperationEnv,
@@ -98,100 +105,130 @@ export async function runDiscovery(
   const filter = new Set(p.connectorDeviceIdList ?? []);
   const ctx = baseContext(env);
   await env.calls.runAll(d.requests, ctx, env.deadline);
-  const spec = await env.calls.buildSpec(d.list, ctx, filter.size ? d.filterQuery : undefined);
+  const filterQuery = filter.size ? d.filterQuery : undefined;
   const pagination = d.list.pagination;
-  let start = pagination?.start ?? 1;
-  if (resume?.next !== undefined && pagination) {
-    if (pagination.style === "cursor" && pagination.param) spec.query[pagination.param] = String(resume.next);
-    if (pagination.style === "page") start = Number(resume.next);
-    if (pagination.style === "link") {
-      const u = new URL(String(resume.next));
-      spec.baseUrl = u.origin;
-      spec.path = u.pathname;
-      spec.pathParams = {};
-      spec.query = Object.fromEntries(u.searchParams);
-    }
-  }
-
   const result: DiscoveryResult = { devices: 0, unsupported: 0, pages: 0 };
   let userId = resume?.userId;
-  let pending: Device[] | undefined;
-  /** The devices of `pending` as the known-device store records them once MI has the page. */
-  let seen: Array<[string, KnownDevice]> = [];
+  /** Built devices not yet sent, with the known-device records written once MI has them. */
+  let pending: Built[] | undefined;
+  const flush = (list: Built[], status: number) => sendPage(env, userId, list, status);
   let pageIndex = resume?.pageIndex ?? 0;
-  let next: unknown;
-  let hasMore = false;
+  let pagesFetched = resume?.pagesFetched ?? resume?.pageIndex ?? 0;
+  let next: unknown = resume?.next;
+  // A resume without `next` (a discovery retried after a transient failure) starts from the first page.
+  let hasMore = !resume?.listed;
 
-  /** Where the listing goes after a page; computed in the loop, handed to the paginator as-is. */
-  const navigate = async (page: VendorResponse, index: number) => {
-    const rctx: EvalContext = { ...ctx, response: page.body, status: page.status, headers: page.headers, page: index };
-    const out: { next?: unknown; hasMore?: boolean } = {};
-    if (pagination?.next) out.next = await env.evaluator.evaluate(pagination.next, page.body, bindings(rctx));
-    if (pagination?.hasMore) out.hasMore = (await env.evaluator.evaluate(pagination.hasMore, page.body, bindings(rctx))) === true;
-    if (pagination?.style === "cursor") {
-      next = out.next;
-      hasMore = out.next !== undefined && out.next !== null && out.next !== "";
-    } else if (pagination?.style === "page") {
-      next = start + index + 1;
-      hasMore = out.hasMore === true;
-    } else if (pagination?.style === "link") {
-      const link = nextLink(page.headers["link"]);
-      next = link ? new URL(link, page.url).toString() : undefined;
-      hasMore = next !== undefined;
-    }
-    return out;
-  };
-  let nav: { next?: unknown; hasMore?: boolean } = {};
-  const after = () => nav;
-
-  const pages: AsyncIterable<VendorResponse> = pagination
-    ? env.vendor.paginate(spec, { style: pagination.style, param: pagination.param, start, maxPages: pagination.maxPages }, env.deadline, after)
-    : (async function* () {
-        yield await env.vendor.call(spec, env.deadline);
-      })();
-
-  let index = 0;
-  for await (const page of pages) {
-    if (pagination) nav = await navigate(page, index++);
-    else hasMore = false;
-    const rctx: EvalContext = { ...ctx, response: page.body, page: pageIndex };
-    userId ??= await evaluateUserId(env, rctx);
-    const items = await env.evaluator.evaluate(d.devices, page.body, bindings(rctx));
-    const list = items === undefined ? [] : Array.isArray(items) ? items : [items];
-    if (pending) await sendPage(env, userId, pending, PARTIAL_DISCOVERY_STATUS, seen);
-    pending = [];
-    seen = [];
-    // Translated and sent one event's worth at a time, so memory holds the vendor page and at most
-    // one event of built devices, not every device of the account. The last chunk of the page
-    // stays pending: whether it ends the discovery (200) is known only after the next page.
-    for (const device of list) {
-      const built = await buildDevice(env, ctx, device, filter);
-      if (built === "filtered") continue;
-      if (built === "unsupported") {
-        result.unsupported++;
-        continue;
+  /**
+   * Builds the devices of listed items, one event's worth at a time, so memory holds the vendor
+   * page and at most one event of built devices. The last chunk stays pending: whether it ends
+   * the discovery (200) is known only after the next page. When the budget runs low during
+   * per-device calls, what is built is reported and the remaining items are handed off.
+   */
+  const build = async (items: unknown[]): Promise<boolean> => {
+    pending ??= [];
+    for (let i = 0; i < items.length; i += DEVICES_PER_EVENT) {
+      // A full event goes out before more items are translated (more follow, so it is not the last).
+      if (pending.length >= DEVICES_PER_EVENT) {
+        await flush(pending.slice(0, DEVICES_PER_EVENT), PARTIAL_DISCOVERY_STATUS);
+        pending = pending.slice(DEVICES_PER_EVENT);
       }
-      if (pending.length === DEVICES_PER_EVENT) {
-        await sendPage(env, userId, pending, PARTIAL_DISCOVERY_STATUS, seen);
-        pending = [];
-        seen = [];
-      }
-      pending.push(built.device);
-      seen.push([built.device.ConnectorDeviceId, { profile: built.profile, ...(userId !== undefined ? { userId } : {}), state: device, at: Date.now() }]);
-      result.devices++;
-    }
-    result.pages++;
-    pageIndex++;
-    // Hand off while the listing can still be resumed cleanly: after this page, before the next.
-    if (hasMore && handOff && env.deadline.remainingMs() < HANDOFF_RESERVE_MS) {
-      await sendPage(env, userId, pending, PARTIAL_DISCOVERY_STATUS, seen);
-      const progress = { pageIndex, next, userId };
-      await handOff(progress);
+      const { devices, rest, unsupported } = await buildDevices(env, ctx, items.slice(i, i + DEVICES_PER_EVENT), filter, !!handOff);
+      result.unsupported += unsupported;
+      pending.push(...devices);
+      result.devices += devices.length;
+      if (!rest.length) continue;
+      await flush(pending, PARTIAL_DISCOVERY_STATUS);
+      const pendingItems = [...rest, ...items.slice(i + DEVICES_PER_EVENT)];
+      const progress: DiscoveryProgress = { pageIndex: pageIndex + 1, next, userId, pagesFetched, pendingItems, listed: !hasMore };
+      await handOff!(progress);
       result.handoff = progress;
-      return result;
+      return false;
+    }
+    return true;
+  };
+
+  if (resume?.pendingItems?.length) {
+    if (!(await build(resume.pendingItems))) return result;
+    pageIndex++;
+  }
+
+  const remainingPages = pagination ? pagination.maxPages - pagesFetched : 1;
+  if (hasMore && remainingPages > 0) {
+    const spec = await env.calls.buildSpec(d.list, resume?.next !== undefined && pagination?.style === "request" ? { ...ctx, cursor: resume.next } : ctx, filterQuery);
+    let start = pagination?.start ?? 1;
+    let resumeUrl: string | undefined;
+    if (resume?.next !== undefined && pagination) {
+      if (pagination.style === "cursor" && pagination.param) spec.query[pagination.param] = String(resume.next);
+      if (pagination.style === "page") start = Number(resume.next);
+      if (pagination.style === "link" || pagination.style === "url") resumeUrl = String(resume.next);
+    }
+
+    /** Where the listing goes after a page; computed in the loop, handed to the paginator as-is. */
+    const navigate = async (page: VendorResponse, index: number) => {
+      const rctx: EvalContext = { ...ctx, response: page.body, status: page.status, headers: page.headers, page: pageIndex };
+      const out: { next?: unknown; hasMore?: boolean } = {};
+      if (pagination?.next) out.next = await env.evaluator.evaluate(pagination.next, page.body, bindings(rctx));
+      if (pagination?.hasMore) out.hasMore = (await env.evaluator.evaluate(pagination.hasMore, page.body, bindings(rctx))) === true;
+      const present = out.next !== undefined && out.next !== null && out.next !== "";
+      if (pagination?.style === "cursor" || pagination?.style === "request") {
+        next = present ? out.next : undefined;
+      } else if (pagination?.style === "page") {
+        next = out.hasMore === true ? start + index + 1 : undefined;
+      } else if (pagination?.style === "link" || pagination?.style === "url") {
+        const link = pagination.style === "url" ? (present ? String(out.next) : undefined) : nextLink(page.headers["link"]);
+        // Checked now, not only when followed: a hand-off must never carry a URL on another host.
+        next = link && out.hasMore !== false ? env.vendor.checkedNextUrl(link, page.url, spec) : undefined;
+      }
+      hasMore = next !== undefined && pagesFetched < pagination!.maxPages;
+      return out;
+    };
+    let nav: { next?: unknown; hasMore?: boolean } = {};
+
+    const pages: AsyncIterable<VendorResponse> = pagination
+      ? env.vendor.paginate(
+          spec,
+          { style: pagination.style, param: pagination.param, start, maxPages: remainingPages },
+          env.deadline,
+          () => nav,
+          {
+            ...(resumeUrl !== undefined ? { resumeUrl } : {}),
+            rebuild: (cursor) => env.calls.buildSpec(d.list, { ...ctx, cursor }, filterQuery),
+          },
+        )
+      : (async function* () {
+          yield await env.vendor.call(spec, env.deadline);
+        })();
+
+    let runIndex = 0;
+    for await (const page of pages) {
+      pagesFetched++;
+      if (pagination) nav = await navigate(page, runIndex++);
+      else hasMore = false;
+      const rctx: EvalContext = { ...ctx, response: page.body, page: pageIndex };
+      userId ??= await evaluateUserId(env, rctx);
+      const items = await env.evaluator.evaluate(d.devices, page.body, bindings(rctx));
+      const list = items === undefined ? [] : Array.isArray(items) ? items : [items];
+      // The previous page (or the devices resumed first) goes out now that more follows.
+      if (pending) await flush(pending, PARTIAL_DISCOVERY_STATUS);
+      pending = [];
+      if (!(await build(list))) return result;
+      result.pages++;
+      pageIndex++;
+      // Hand off while the listing can still be resumed cleanly: after this page, before the next.
+      if (hasMore && handOff && env.deadline.remainingMs() < HANDOFF_RESERVE_MS) {
+        await flush(pending, PARTIAL_DISCOVERY_STATUS);
+        const progress: DiscoveryProgress = { pageIndex, next, userId, pagesFetched };
+        await handOff(progress);
+        result.handoff = progress;
+        return result;
+      }
+      if (!hasMore) break;
     }
   }
-  await sendPage(env, userId, pending ?? [], 200, seen);
+  if (pagination && pagesFetched >= pagination.maxPages && next !== undefined) {
+    env.logger.warn("discovery stopped at maxPages", { maxPages: pagination.maxPages });
+  }
+  await flush(pending ?? [], 200);
   if (result.unsupported) env.logger.warn("devices without a matching profile were not reported", { count: result.unsupported });
   return result;
 }
@@ -207,15 +244,78 @@ async function evaluateUserId(env: OperationEnv, ctx: EvalContext): Promise<stri
   return String(v);
 }
 
-async function buildDevice(env: OperationEnv, ctx: EvalContext, device: unknown, filter: Set<string>): Promise<{ device: Device; profile: string } | "filtered" | "unsupported"> {
-  const d = env.bundle.operations.discoverDevices.device;
-  const dctx: EvalContext = { ...ctx, device };
-  const b = bindings(dctx);
-  const idv = await env.evaluator.evaluate(d.id, device, b);
+/** A built device and what the known-device store keeps of it (its profile and discovered state). */
+interface Built {
+  device: Device;
+  profile: string;
+  state: unknown;
+}
+
+/**
+ * The devices of listed items, in order: each filtered by id, joined with its per-device
+ * responses (`perDevice`, bounded concurrency and rate) and matched to a profile. With
+ * `mayDefer`, items not started before the budget runs low are returned as `rest`.
+ */
+async function buildDevices(
+  env: OperationEnv,
+  ctx: EvalContext,
+  items: unknown[],
+  filter: Set<string>,
+  mayDefer: boolean,
+): Promise<{ devices: Built[]; rest: unknown[]; unsupported: number }> {
+  const d = env.bundle.operations.discoverDevices;
+  const fan = d.perDevice;
+  const slots: Array<Built | "filtered" | "unsupported" | undefined> = new Array(items.length);
+  let cursor = 0;
+  let stopAt = items.length;
+  let nextStart = 0;
+  const spacingMs = fan?.ratePerSecond ? 1000 / fan.ratePerSecond : 0;
+  const worker = async () => {
+    while (cursor < stopAt) {
+      if (fan && mayDefer && env.deadline.remainingMs() < HANDOFF_RESERVE_MS + PER_DEVICE_RESERVE_MS) {
+        stopAt = Math.min(stopAt, cursor);
+        return;
+      }
+      const i = cursor++;
+      if (spacingMs) {
+        // Starts are spaced by the declared rate, across the workers.
+        const now = performance.now();
+        const wait = Math.max(0, nextStart - now);
+        nextStart = Math.max(now, nextStart) + spacingMs;
+        if (wait) await new Promise((r) => setTimeout(r, wait));
+      }
+      slots[i] = await buildOne(env, ctx, items[i], filter);
+    }
+  };
+  await Promise.all(Array.from({ length: fan ? Math.max(1, Math.min(fan.concurrency, items.length)) : 1 }, worker));
+  const done = slots.slice(0, stopAt);
+  const devices = done.filter((x): x is Built => typeof x === "object");
+  return { devices, rest: items.slice(stopAt), unsupported: done.filter((x) => x === "unsupported").length };
+}
+
+/** Time one device's per-device calls are given before the rest is handed off. */
+export const PER_DEVICE_RESERVE_MS = 200;
+
+async function buildOne(env: OperationEnv, ctx: EvalContext, item: unknown, filter: Set<string>): Promise<Built | "filtered" | "unsupported"> {
+  const d = env.bundle.operations.discoverDevices;
+  const idv = await env.evaluator.evaluate(d.device.id, item, bindings({ ...ctx, device: item }));
   if (idv === undefined || idv === null || idv === "") return "unsupported";
   const id = String(idv);
   if (filter.size && !filter.has(id)) return "filtered";
-  dctx.deviceId = id;
+  let device = item;
+  if (d.perDevice) {
+    const dctx: EvalContext = { ...ctx, device: item, deviceId: id, responses: { ...ctx.responses } };
+    await env.calls.runAll(d.perDevice.requests, dctx, env.deadline);
+    device = await env.evaluator.evaluate(d.perDevice.device, { device: item, responses: dctx.responses }, bindings(dctx));
+    if (device === undefined || device === null) return "unsupported";
+  }
+  return buildDevice(env, ctx, device, id);
+}
+
+async function buildDevice(env: OperationEnv, ctx: EvalContext, device: unknown, id: string): Promise<Built | "unsupported"> {
+  const d = env.bundle.operations.discoverDevices.device;
+  const dctx: EvalContext = { ...ctx, device, deviceId: id };
+  const b = bindings(dctx);
   const profile = await matchProfile(env.bundle, device, env.evaluator, dctx);
   if (!profile) return "unsupported";
   const nodeId = d.nodeId ? await env.evaluator.evaluate(d.nodeId, device, b) : undefined;
@@ -233,7 +333,7 @@ async function buildDevice(env: OperationEnv, ctx: EvalContext, device: unknown,
   if (typeof brand === "string" && brand) metadata.Brand = brand;
   if (typeof model === "string" && model) metadata.Model = model;
   if (Object.keys(metadata).length) out.DeviceMetadata = metadata;
-  return { device: out, profile: profile.id };
+  return { device: out, profile: profile.id, state: device };
 }
 
 /** ConnectorDeviceName allows letters, digits, space, `.`, `_`, `-` (model pattern), 1-256. */
@@ -242,10 +342,14 @@ export function deviceName(name: string): string | undefined {
   return clean || undefined;
 }
 
-async function sendPage(env: OperationEnv, userId: string | undefined, devices: Device[], finalStatus: number, seen: Array<[string, KnownDevice]> = []): Promise<void> {
+/**
+ * Sends built devices (at most 100 per event), then records them in the known-device store:
+ * events, polls and commands resolve these devices' profiles (and generated endpoints) from there.
+ */
+async function sendPage(env: OperationEnv, userId: string | undefined, built: Built[], finalStatus: number): Promise<void> {
   const p = env.request.payload as DiscoverDevicesPayload;
   const chunks: Device[][] = [];
-  for (let i = 0; i < devices.length; i += DEVICES_PER_EVENT) chunks.push(devices.slice(i, i + DEVICES_PER_EVENT));
+  for (let i = 0; i < built.length; i += DEVICES_PER_EVENT) chunks.push(built.slice(i, i + DEVICES_PER_EVENT).map((b) => b.device));
   if (!chunks.length) chunks.push([]);
   for (let i = 0; i < chunks.length; i++) {
     await env.publisher.publish({
@@ -258,8 +362,9 @@ async function sendPage(env: OperationEnv, userId: string | undefined, devices: 
       Devices: chunks[i],
     });
   }
-  // Events and polls resolve these devices' profiles and owners from here (engine/events/known-devices.ts).
-  if (seen.length) {
+  if (built.length) {
+    const at = Date.now();
+    const seen = built.map((b): [string, KnownDevice] => [b.device.ConnectorDeviceId, { profile: b.profile, ...(userId !== undefined ? { userId } : {}), state: b.state, at }]);
     await new KnownDevices(env.store, p.connectorId)
       .recordAll(seen)
       .catch((err: unknown) => env.logger.warn("known device state not recorded; events for these devices are matched afresh", { error: err }));

@@ -13,10 +13,11 @@ import { SendConnectorEventError } from "../mi/event-errors.ts";
 import { HostNotAllowedError } from "../vendor/allowed-hosts.ts";
 import { AccountKeyError } from "../account/sealed.ts";
 import { AccountValueError } from "../account/account.ts";
+import { sanitizeMessage } from "../mi/event-normalize.ts";
 
 export function errorToStatus(err: unknown, bundle?: CompiledBundle): number {
   if (err instanceof VendorError) {
-    if (err.kind === "rejected") return 502;
+    if (err.classified) return err.classified.status;
     return vendorErrorToResponseCode(err, bundle?.api.statusMap);
   }
   if (err instanceof SecretReadError) {
@@ -31,6 +32,7 @@ export function safeMessage(err: unknown): string {
   if (err instanceof HostNotAllowedError) return err.message;
   if (err instanceof AccountKeyError || err instanceof AccountValueError) return err.message;
   if (err instanceof VendorError) {
+    if (err.classified?.message || err.classified?.code) return vendorMessage(err.classified.code, err.classified.message);
     switch (err.kind) {
       case "http":
         return `vendor API answered HTTP ${err.status}`;
@@ -43,7 +45,7 @@ export function safeMessage(err: unknown): string {
       case "network":
         return "vendor API could not be reached";
       default:
-        return "vendor request could not be built";
+        return err.shareable ? err.message : "vendor request could not be built";
     }
   }
   if (err instanceof SecretReadError) return `General Authorization secret could not be read (${err.code})`;
@@ -54,9 +56,31 @@ export function safeMessage(err: unknown): string {
   return "internal error";
 }
 
-/** Failures that may pass: network trouble, timeouts, throttling and vendor 5xx. */
-export function isTransient(err: unknown): boolean {
+/**
+ * The vendor's own code and message as MI may show them: reduced to MI's Message characters, with
+ * anything that looks like a local file path (a stack frame, a server path) removed.
+ */
+export function vendorMessage(code: string | undefined, message: string | undefined): string {
+  const text = [code ? `vendor error ${code}` : "vendor error", message ? stripPaths(message) : undefined].filter(Boolean).join(", ");
+  return sanitizeMessage(text) || "vendor error";
+}
+
+const FILE_PATH = /(?:file:\/\/|[A-Za-z]:\\|\\\\|~\/|(?<![\w.:/])\/)(?:[^\s"'<>:]*[\\/])*[^\s"'<>:]*(?::\d+)*/g;
+
+function stripPaths(message: string): string {
+  return message.replace(FILE_PATH, "").replace(/\(\s*\)/g, "").replace(/\s+/g, " ").trim();
+}
+
+/**
+ * Failures that may pass: network trouble, timeouts, throttling and vendor 5xx, unless the
+ * bundle's error rules or statusMap made a final answer (a 4xx other than 429) of them.
+ */
+export function isTransient(err: unknown, bundle?: CompiledBundle): boolean {
   if (!(err instanceof VendorError)) return false;
+  if (err.classified || (bundle && hasMapping(err, bundle))) {
+    const status = errorToStatus(err, bundle);
+    return status === 429 || status >= 500;
+  }
   if (err.kind === "timeout" || err.kind === "deadline" || err.kind === "network") return true;
   return err.kind === "http" && (err.status === 429 || (err.status ?? 0) >= 500);
 }
@@ -71,4 +95,9 @@ export function mappingErrorMessage(err: ExpressionError): string {
   const where = m ? `${m[1].split(/[\\/]/).pop()} line ${m[2]} column ${m[3]}` : err.at.split(/[\\/]/).pop();
   const jsonata = err.code ? `, JSONata ${err.code}${err.position !== undefined ? ` at character ${err.position}` : ""}` : "";
   return `mapping error in ${where}${jsonata}`;
+}
+
+function hasMapping(err: VendorError, bundle: CompiledBundle): boolean {
+  const map = bundle.api.statusMap;
+  return (err.status !== undefined && String(err.status) in map) || err.kind in map;
 }

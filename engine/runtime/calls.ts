@@ -3,9 +3,9 @@
  * resulting plain request to the VendorClient (retries, deadline, auth injection) and applies the
  * mapping's own success test.
  */
-import type { CompiledBundle, CompiledCall, ValueSpec } from "../mapping/compiled.ts";
+import type { CompiledBundle, CompiledCall, CompiledErrorRule, ValueSpec } from "../mapping/compiled.ts";
 import type { Deadline } from "./deadline.ts";
-import { VendorError, type VendorCallSpec, type VendorResponse } from "../vendor/types.ts";
+import { VendorError, type VendorCallSpec, type VendorClassification, type VendorResponse } from "../vendor/types.ts";
 import type { VendorClient } from "../vendor/client.ts";
 import { bindings, type EvalContext } from "./context.ts";
 import type { Evaluator } from "./expressions.ts";
@@ -115,9 +115,12 @@ export class CallRunner {
     return spec;
   }
 
+  /** What a spec carries as functions (never stored): the request signer and the error rules. */
   private attachSigner(spec: VendorCallSpec, call: CompiledCall, ctx: EvalContext): void {
     const signer = this.signer;
     if (signer && call.sign !== false) spec.sign = (req) => signer.headers(req, ctx);
+    const rules = [...(call.errors ?? []), ...(this.bundle.api.errors ?? [])];
+    if (rules.length) spec.classify = (answer) => this.classify(rules, ctx, answer);
   }
 
   private async dynamicHeaders(ctx: EvalContext): Promise<Record<string, string>> {
@@ -196,6 +199,26 @@ export class CallRunner {
         attempts: res.attempts,
       });
     }
+  }
+
+  /** The first error rule that holds for an answer, with the vendor's code and message. */
+  async classify(
+    rules: CompiledErrorRule[],
+    ctx: EvalContext,
+    answer: { status: number; headers: Record<string, string>; body: unknown },
+  ): Promise<VendorClassification | undefined> {
+    const rctx: EvalContext = { ...ctx, response: answer.body, status: answer.status, headers: answer.headers };
+    const b = bindings(rctx);
+    for (const rule of rules) {
+      if ((await this.evaluator.evaluate(rule.when, answer.body, b)) !== true) continue;
+      const out: VendorClassification = { status: rule.status, rule: rule.when.at };
+      const code = rule.code ? await this.evaluator.evaluate(rule.code, answer.body, b) : undefined;
+      const message = rule.message ? await this.evaluator.evaluate(rule.message, answer.body, b) : undefined;
+      if (code !== undefined && code !== null && typeof code !== "object") out.code = String(code);
+      if (typeof message === "string" && message) out.message = message;
+      return out;
+    }
+    return undefined;
   }
 
   private async values(map: Record<string, ValueSpec>, ctx: EvalContext): Promise<Record<string, Scalar | Scalar[]>> {

@@ -89,7 +89,7 @@ export async function loadFixture(file: string): Promise<Fixture> {
       response.body = await readData(join(base, response.bodyFile));
       delete response.bodyFile;
     }
-    vendor.push({ request: ex.request, response });
+    vendor.push({ request: ex.request, response, ...(typeof ex.anyOrder === "string" ? { anyOrder: ex.anyOrder } : {}) });
   }
   const fixture: Fixture = {
     file: relative(process.cwd(), file),

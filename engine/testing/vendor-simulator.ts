@@ -27,6 +27,8 @@ export interface ExchangeResponse {
 export interface Exchange {
   request: ExchangeRequest;
   response: ExchangeResponse;
+  /** Consecutive exchanges with the same label may arrive in any order among themselves (concurrent requests). */
+  anyOrder?: string;
 }
 
 export interface ReceivedRequest {
@@ -52,6 +54,8 @@ export class VendorSimulator {
   private script: Exchange[] = [];
   private cursor = 0;
   private mode: "strict" | "replay" = "strict";
+  /** Strict mode: exchanges answered out of order (anyOrder groups). */
+  private readonly used = new Set<number>();
   private readonly sockets = new Set<import("node:net").Socket>();
 
   private constructor(private readonly server: Server) {
@@ -97,13 +101,25 @@ export class VendorSimulator {
     this.script = mode === "replay" ? [...exchanges].sort((a, b) => rank(a.response.status) - rank(b.response.status)) : exchanges;
     this.mode = mode;
     this.cursor = 0;
+    this.used.clear();
     this.received.length = 0;
     this.problems.length = 0;
   }
 
   /** Exchanges of a strict script that were never requested. */
   unused(): Exchange[] {
-    return this.mode === "strict" ? this.script.slice(this.cursor) : [];
+    return this.mode === "strict" ? this.script.filter((_, i) => i >= this.cursor && !this.used.has(i)) : [];
+  }
+
+  /** The next expected exchange, or one of its `anyOrder` group, that the request matches. */
+  private matchAt(received: ReceivedRequest): number | undefined {
+    const first = this.script[this.cursor];
+    if (mismatch(first.request, received) === undefined) return this.cursor;
+    if (first.anyOrder === undefined) return undefined;
+    for (let i = this.cursor + 1; i < this.script.length && this.script[i].anyOrder === first.anyOrder; i++) {
+      if (!this.used.has(i) && mismatch(this.script[i].request, received) === undefined) return i;
+    }
+    return undefined;
   }
 
   private async handle(req: IncomingMessage): Promise<ExchangeResponse> {
@@ -130,18 +146,21 @@ export class VendorSimulator {
       this.problems.push({ received, reason: "no recorded exchange matches" });
       return { status: 404, body: { error: "the vendor simulator has no recorded exchange for this request" } };
     }
+    while (this.used.has(this.cursor)) this.cursor++;
     const expected = this.script[this.cursor];
     if (!expected) {
       this.problems.push({ received, reason: "request after the last expected exchange" });
       return { status: 599, body: { error: "unexpected request" } };
     }
-    const why = mismatch(expected.request, received);
-    if (why) {
+    const at = this.matchAt(received);
+    if (at === undefined) {
+      const why = mismatch(expected.request, received)!;
       this.problems.push({ received, expected: expected.request, index: this.cursor, reason: why });
       return { status: 599, body: { error: `unexpected request: ${why}` } };
     }
-    this.cursor++;
-    return expected.response;
+    this.used.add(at);
+    while (this.used.has(this.cursor)) this.cursor++;
+    return this.script[at].response;
   }
 
   async close(): Promise<void> {

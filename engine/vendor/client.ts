@@ -81,19 +81,26 @@ export class VendorClient {
   /**
    * Pages of a list call. After each page `after` says how to go on: cursor style reads `next`
    * (empty ends), page style reads `hasMore` (only `true` goes on), link style follows the Link
-   * header (and stops early on `hasMore: false`). Stops quietly, with a warning, at `maxPages`.
+   * header (and stops early on `hasMore: false`), url style follows `next` as a URL, request style
+   * hands `next` to `options.rebuild` for the whole next request. Next-page URLs must stay on the
+   * base URL's origin. `options.resumeUrl` starts a link/url listing at a page URL saved by an
+   * earlier invocation (checked like any next-page URL). Stops, with a warning, at `maxPages`.
    */
   async *paginate(
     spec: VendorCallSpec,
     p: PaginationSpec,
     deadline: Deadline,
     after: (page: VendorResponse, index: number) => Promise<PageOutcome> | PageOutcome,
+    options: { resumeUrl?: string; rebuild?: (next: unknown) => Promise<VendorCallSpec> } = {},
   ): AsyncGenerator<VendorResponse> {
     checkPagination(p);
+    if (p.style === "request" && !options.rebuild) throw new VendorError("request pagination needs a rebuild function", { kind: "invalid-request" });
     const param = p.param as string;
     let pageSpec: VendorCallSpec = p.style === "page" ? withQuery(spec, param, p.start) : spec;
-    let target = this.prepare(pageSpec);
     const baseOrigins = this.allowedLinkOrigins(spec.baseUrl);
+    let target = options.resumeUrl !== undefined && (p.style === "link" || p.style === "url")
+      ? this.linkTarget(options.resumeUrl, parseBaseUrl(spec.baseUrl, this.originOverride).href, baseOrigins, spec)
+      : this.prepare(pageSpec);
 
     for (let index = 0; index < p.maxPages; index++) {
       const page = await this.send(pageSpec, target, deadline);
@@ -112,9 +119,13 @@ export class VendorClient {
         if (outcome.hasMore !== true) return;
         pageSpec = withQuery(spec, param, p.start + index + 1);
         target = this.prepare(pageSpec);
+      } else if (p.style === "request") {
+        if (outcome.next === undefined || outcome.next === null || outcome.next === "") return;
+        pageSpec = await options.rebuild!(outcome.next);
+        target = this.prepare(pageSpec);
       } else {
         if (outcome.hasMore === false) return;
-        const link = nextLink(page.headers["link"]);
+        const link = p.style === "url" ? nextUrl(outcome.next, spec) : nextLink(page.headers["link"]);
         if (!link) return;
         target = this.linkTarget(link, page.url, baseOrigins, spec);
       }
@@ -125,6 +136,16 @@ export class VendorClient {
       path: spec.path,
       maxPages: p.maxPages,
     });
+  }
+
+  /**
+   * The URL a link/url listing goes to next, checked (same origin as the base URL, no
+   * credentials): for a caller that saves it to resume in a later invocation.
+   */
+  checkedNextUrl(link: string, pageUrl: string, spec: VendorCallSpec): string {
+    const target = this.linkTarget(link, pageUrl, this.allowedLinkOrigins(spec.baseUrl), spec);
+    const search = target.querySerializer({});
+    return target.origin + target.schemaPath + (search ? `?${search}` : "");
   }
 
   /** Checks the spec and turns it into a target; every refusal is a VendorError "invalid-request". */
@@ -169,15 +190,15 @@ export class VendorClient {
   private linkTarget(link: string, pageUrl: string, origins: { original: string; effective: string }, spec: VendorCallSpec): Target {
     let url = tryUrl(link, pageUrl);
     if (!url || (url.protocol !== "https:" && url.protocol !== "http:")) {
-      throw new VendorError(`next-page Link of ${describe(spec)} is not an http(s) URL`, { kind: "invalid-request" });
+      throw new VendorError(`next-page URL of ${describe(spec)} is not an http(s) URL`, { kind: "invalid-request", shareable: true });
     }
     // A replayed Link naming the real vendor host goes to the simulator like every other URL.
     if (url.origin === origins.original && origins.original !== origins.effective) url = withOrigin(url, origins.effective);
     if (url.origin !== origins.effective) {
-      throw new VendorError(`next-page Link of ${describe(spec)} points to another origin; credentials are not sent there`, { kind: "invalid-request" });
+      throw new VendorError(`next-page URL of ${describe(spec)} points to another host (${url.host}); only the first page's host is followed, credentials are not sent elsewhere`, { kind: "invalid-request", shareable: true });
     }
     if (url.username || url.password) {
-      throw new VendorError(`next-page Link of ${describe(spec)} carries credentials`, { kind: "invalid-request" });
+      throw new VendorError(`next-page URL of ${describe(spec)} carries credentials`, { kind: "invalid-request", shareable: true });
     }
     const search = url.search.replace(/^\?/, "");
     return {
@@ -248,6 +269,25 @@ export class VendorClient {
 
       const status = response.status;
       const answer = parseResponseBody(response.text, response.headers["content-type"]);
+      if (spec.classify) {
+        // The mapping's error rules see every answer first: an error code in a 200, or a 500 that
+        // says the token expired (not worth a retry), fails the call at once with their status.
+        const classified = await spec.classify({ status, headers: response.headers, body: answer });
+        if (classified) {
+          const kind = status >= 200 && status < 300 ? "rejected" : "http";
+          throw this.fail(
+            new VendorError(`vendor call ${describe(spec)} answered HTTP ${status}, classified as ${classified.status} by the error rule at ${classified.rule ?? "?"}`, {
+              kind,
+              status,
+              body: answer,
+              attempts: attempt,
+              classified,
+            }),
+            fields,
+            started,
+          );
+        }
+      }
       if ((status >= 200 && status < 300) || accepted.has(status)) {
         const durationMs = Math.round(performance.now() - started);
         this.logger.debug("vendor call", { ...fields, status, attempts: attempt, durationMs });
@@ -347,9 +387,16 @@ function checkForm(spec: VendorCallSpec): void {
   }
 }
 
+/** url style: the `next` value as a URL string, or undefined at the end of the listing. */
+function nextUrl(next: unknown, spec: VendorCallSpec): string | undefined {
+  if (next === undefined || next === null || next === "") return undefined;
+  if (typeof next !== "string") throw new VendorError(`next-page URL of ${describe(spec)} is not a string`, { kind: "invalid-request" });
+  return next;
+}
+
 function checkPagination(p: PaginationSpec): void {
-  if (!p || !["cursor", "page", "link"].includes(p.style)) {
-    throw new VendorError("pagination style must be cursor, page or link", { kind: "invalid-request" });
+  if (!p || !["cursor", "page", "link", "url", "request"].includes(p.style)) {
+    throw new VendorError("pagination style must be cursor, page, link, url or request", { kind: "invalid-request" });
   }
   if ((p.style === "cursor" || p.style === "page") && (typeof p.param !== "string" || p.param === "")) {
     throw new VendorError(`${p.style} pagination needs the query parameter name (param)`, { kind: "invalid-request" });

@@ -41,6 +41,20 @@ export interface VendorCallSpec {
   sign?: (request: { method: string; url: string; body: string }) => Promise<Record<string, string>>;
   /** The response carries secrets (an account bootstrap): tracing tools must not print its body. */
   untraced?: boolean;
+  /**
+   * The mapping's error rules: called with every answer (2xx included) before it is accepted or
+   * retried; a classification makes the call fail at once with that MI status.
+   */
+  classify?: (answer: { status: number; headers: Record<string, string>; body: unknown }) => Promise<VendorClassification | undefined>;
+}
+
+/** What an error rule made of a vendor answer: the MI status, and the vendor's own code and message. */
+export interface VendorClassification {
+  status: number;
+  code?: string;
+  message?: string;
+  /** Where the rule is declared (file:line:col), for logs. */
+  rule?: string;
 }
 
 export interface VendorResponse {
@@ -74,10 +88,23 @@ export class VendorError extends Error {
   /** The vendor's Retry-After, when it sent one and the wait did not fit in the budget. */
   readonly retryAfterMs?: number;
   readonly attempts: number;
+  /** Set when an error rule of the mapping classified the answer. */
+  readonly classified?: VendorClassification;
+  /** The message names no value of the request (only hosts and templates): it may reach MI as is. */
+  readonly shareable: boolean;
 
   constructor(
     message: string,
-    details: { kind: VendorErrorKind; status?: number; body?: unknown; retryAfterMs?: number; attempts?: number; cause?: unknown },
+    details: {
+      kind: VendorErrorKind;
+      status?: number;
+      body?: unknown;
+      retryAfterMs?: number;
+      attempts?: number;
+      cause?: unknown;
+      classified?: VendorClassification;
+      shareable?: boolean;
+    },
   ) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = "VendorError";
@@ -86,6 +113,8 @@ export class VendorError extends Error {
     this.body = details.body;
     this.retryAfterMs = details.retryAfterMs;
     this.attempts = details.attempts ?? 0;
+    if (details.classified) this.classified = details.classified;
+    this.shareable = details.shareable === true;
   }
 }
 
@@ -107,7 +136,12 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 };
 
 export interface PaginationSpec {
-  style: "cursor" | "page" | "link";
+  /**
+   * cursor: `next` goes into `param`; page: a counter goes into `param`; link: the `Link` header's
+   * rel="next" URL; url: `next` is the next page's URL; request: `next` is handed to `rebuild`,
+   * which builds the whole next request.
+   */
+  style: "cursor" | "page" | "link" | "url" | "request";
   /** cursor / page: the query parameter that carries the cursor or the page number. */
   param?: string;
   /** page: number of the first page. */

@@ -185,7 +185,7 @@ async function settle(
         continue;
       }
       // No vendor effect: not sent (budget), refused with an HTTP error, or unreachable.
-      const transient = isTransient(err);
+      const transient = isTransient(err, env.bundle);
       if (transient && opts.retryTransient) {
         step.state = "planned";
         await save();
@@ -220,7 +220,7 @@ async function resolveUnknown(env: OperationEnv, plan: CommandPlan, step: PlanSt
         took &&= ok === true;
       }
     } catch (err) {
-      if (opts.retryTransient && isTransient(err)) throw new RetryCommand(err);
+      if (opts.retryTransient && isTransient(err, env.bundle)) throw new RetryCommand(err);
       env.logger.warn("the read confirming a command failed", { label: step.name, error: err });
       step.givenUp = true;
       await save();

@@ -67,6 +67,8 @@ export interface CommandPlan {
   profileId?: string;
   /** The device as read when the command was planned (confirms and Toggle-like bodies read it). */
   device?: unknown;
+  /** Generated (`forEach`) endpoints the request targets: template and element, fixed at planning. */
+  endpoints?: Record<string, { template: string; element: unknown; elementIndex: number }>;
   /** The whole request failed before any command could be planned (device not readable). */
   failure?: { status: number; message: string; transient: boolean };
   commands: PlannedCommand[];

@@ -6,10 +6,13 @@
  * requests the mapping declares batchable.
  */
 import type { SendCommandPayload } from "../../mi/protocol.ts";
-import type { CompiledProfile } from "../../mapping/compiled.ts";
+import type { CompiledAction, CompiledProfile } from "../../mapping/compiled.ts";
 import { parseMatterId, READ_STATE, UPDATE_STATE } from "../../matter/ids.ts";
 import { bindings, type EvalContext } from "../../runtime/context.ts";
-import { matchProfile } from "../../runtime/device-model.ts";
+import { endpointsOf, hasDynamicEndpoints, matchProfile } from "../../runtime/device-model.ts";
+import { sanitizeMessage } from "../../mi/event-normalize.ts";
+import { readDevice as readJoinedDevice } from "../get-device.ts";
+import { KnownDevices, type KnownDevice } from "../../events/known-devices.ts";
 import { VendorError } from "../../vendor/types.ts";
 import type { OperationEnv } from "../environment.ts";
 import { baseContext } from "../environment.ts";
@@ -18,7 +21,7 @@ import { keys, TTL } from "../keys.ts";
 import { combine, batchKey, type BatchMember } from "./batch.ts";
 import type { CommandPlan, PlannedCommand, PlanPart, PlanStep, StoredRequest } from "./plan.ts";
 import { HandOffCommand } from "./hand-off.ts";
-import { commandEntries, partDefinition, requestCommands, safeId } from "./request.ts";
+import { commandEntries, partDefinition, planEndpoint, requestCommands, safeId } from "./request.ts";
 import { checkCommandFields, checkDeviceLimits, checkWrittenValue, limitedValues, limitsNeedDevice, type MatterRefusal } from "./value-checks.ts";
 
 /** A command that cannot be carried out as asked; nothing is sent for it. */
@@ -50,6 +53,8 @@ export async function buildPlan(env: OperationEnv, opts: { canHandOff?: boolean 
     const resolved = await resolveDevice(env, ctx, p);
     profile = resolved.profile;
     if (resolved.device !== undefined) plan.device = resolved.device;
+    const generated = profile && (await generatedEndpoints(env, ctx, profile, resolved.device, resolved.known, p));
+    if (generated) plan.endpoints = generated;
   } catch (err) {
     if (opts.canHandOff && err instanceof VendorError && (err.kind === "timeout" || err.kind === "deadline")) throw new HandOffCommand();
     plan.failure = describeFailure(err, env);
@@ -63,8 +68,8 @@ export async function buildPlan(env: OperationEnv, opts: { canHandOff?: boolean 
     const pc: PlannedCommand = { ...c, parts: [] };
     plan.commands.push(pc);
     try {
-      pc.parts = partsOf(profile, pc);
-      await checkLimits(env, ctx, profile!, pc, plan.device);
+      pc.parts = partsOf(profile, plan, pc);
+      await checkLimits(env, ctx, profile!, plan, pc, plan.device);
     } catch (err) {
       pc.failure = describeFailure(err, env);
     }
@@ -74,23 +79,33 @@ export async function buildPlan(env: OperationEnv, opts: { canHandOff?: boolean 
 }
 
 /** Device limits of the command's values (before any vendor call); throws CONSTRAINT_ERROR. */
-async function checkLimits(env: OperationEnv, ctx: EvalContext, profile: CompiledProfile, pc: PlannedCommand, device: unknown): Promise<void> {
-  const cluster = profile.endpoints.find((e) => e.id === pc.endpointId)?.clusters.find((c) => c.id === safeId(pc.clusterRef));
+async function checkLimits(env: OperationEnv, ctx: EvalContext, profile: CompiledProfile, plan: CommandPlan, pc: PlannedCommand, device: unknown): Promise<void> {
+  const cluster = planEndpoint(profile, plan, pc.endpointId)?.clusters.find((c) => c.id === safeId(pc.clusterRef));
   if (!cluster) return;
   const values = limitedValues(cluster, safeId(pc.key), pc.fields);
   const refusal = await checkDeviceLimits(cluster, values, device, env.evaluator, { ...ctx, device, endpointId: pc.endpointId }, env.logger);
   if (refusal) throw CommandRefused.matter(refusal);
 }
 
+/** The mapping's refusals of an action, checked before any vendor request: the first that holds answers. */
+async function refuseIfDeclared(env: OperationEnv, ctx: EvalContext, action: CompiledAction): Promise<void> {
+  for (const r of action.refuse ?? []) {
+    if ((await env.evaluator.evaluate(r.when, ctx, bindings(ctx))) !== true) continue;
+    const message = r.message ? await env.evaluator.evaluate(r.message, ctx, bindings(ctx)) : undefined;
+    const text = typeof message === "string" || typeof message === "number" ? sanitizeMessage(String(message)) : "";
+    throw new CommandRefused(r.status, text || `refused by the mapping (${r.when.at})`);
+  }
+}
+
 function describeFailure(err: unknown, env: OperationEnv): { status: number; message: string; transient: boolean; code?: string } {
   if (err instanceof CommandRefused) return { status: err.status, message: err.message, transient: false, ...(err.code ? { code: err.code } : {}) };
-  return { status: errorToStatus(err, env.bundle), message: safeMessage(err), transient: isTransient(err) };
+  return { status: errorToStatus(err, env.bundle), message: safeMessage(err), transient: isTransient(err, env.bundle) };
 }
 
 /** The actions an MI command becomes, or a refusal naming why the profile cannot do it. */
-function partsOf(profile: CompiledProfile | undefined, pc: PlannedCommand): PlanPart[] {
+function partsOf(profile: CompiledProfile | undefined, plan: CommandPlan, pc: PlannedCommand): PlanPart[] {
   if (!profile) throw new CommandRefused(404, "no profile of this connector supports the device");
-  const endpoint = profile.endpoints.find((e) => e.id === pc.endpointId);
+  const endpoint = planEndpoint(profile, plan, pc.endpointId);
   if (!endpoint) throw new CommandRefused(404, `endpoint is not part of the device profile ${profile.id}`);
   const cluster = endpoint.clusters.find((c) => c.id === safeId(pc.clusterRef));
   if (!cluster) throw new CommandRefused(404, `cluster ${pc.clusterRef} is not supported on this endpoint`);
@@ -136,6 +151,8 @@ async function buildFirstRequests(env: OperationEnv, plan: CommandPlan): Promise
       for (const [pi, part] of pc.parts.entries()) {
         if (part.kind === "read") continue;
         const def = partDefinition(env, plan, pc, part, responses);
+        // The mapping's refusals come before any request: a refused part fails its whole command.
+        await refuseIfDeclared(env, def.ctx, def.action!);
         const call = def.action!.requests[0];
         const { auth: _auth, ...request } = await env.calls.buildSpec(call, def.ctx, undefined, { storable: true });
         const single = def.action!.requests.length === 1;
@@ -187,23 +204,27 @@ function partDefinitionCall(env: OperationEnv, plan: CommandPlan, ci: number, pi
   return partDefinition(env, plan, pc, pc.parts[pi], {}).action!.requests[request];
 }
 
-async function resolveDevice(env: OperationEnv, ctx: EvalContext, p: SendCommandPayload): Promise<{ profile?: CompiledProfile; device?: unknown }> {
+async function resolveDevice(
+  env: OperationEnv,
+  ctx: EvalContext,
+  p: SendCommandPayload,
+): Promise<{ profile?: CompiledProfile; device?: unknown; known?: KnownDevice }> {
+  // The profile the device was discovered with wins: a later read may be partial, or match
+  // another kind of device, and must not change what the device is.
+  const known = (await new KnownDevices(env.store, p.connectorId).get(p.connectorDeviceId)) ?? (await profileMatchedBefore(env, p));
+  const knownP = known && env.bundle.profiles.find((pr) => pr.id === known.profile);
   const get = env.bundle.operations.getDevice;
   if (get) {
-    // A device's profile does not change: once known, commands that do not read the device's
-    // state skip the extra vendor read (one request less per command, and less rate limit).
-    const cacheKey = keys.profileOf(p.connectorId, p.connectorDeviceId);
-    if (!needsDeviceState(env, p)) {
-      const cached = await env.store.get<string>(cacheKey);
-      const profile = env.bundle.profiles.find((pr) => pr.id === cached);
-      if (profile) return { profile };
-    }
+    // Commands that do not read the device's state skip the extra vendor read once the profile is
+    // known (one request less per command, and less rate limit).
+    if (knownP && !needsDeviceState(env, p) && !needsElements(knownP, known!, p)) return { profile: knownP, known };
     const device = await readDevice(env, ctx);
     if (device === undefined || device === null) throw new CommandRefused(404, "device not found at the vendor");
-    const profile = await matchProfile(env.bundle, device, env.evaluator, { ...ctx, device });
-    if (profile) await env.store.put(cacheKey, profile.id, TTL.profileOf);
-    return { profile, device };
+    const profile = knownP ?? (await matchProfile(env.bundle, device, env.evaluator, { ...ctx, device }));
+    if (profile && !knownP) await env.store.put(keys.profileOf(p.connectorId, p.connectorDeviceId), profile.id, TTL.profileOf);
+    return { profile, device, known };
   }
+  if (knownP) return { profile: knownP, known };
   // Without a device read, the first profile that has every targeted cluster on its endpoint.
   const targets = p.endpoints.flatMap((e) => e.clusters.map((c) => [e.id, parseMatterId(c.id)] as const));
   const profile = env.bundle.profiles.find((pr) =>
@@ -212,12 +233,46 @@ async function resolveDevice(env: OperationEnv, ctx: EvalContext, p: SendCommand
   return { profile };
 }
 
+/** The profile an earlier command's device read matched (no state kept with it). */
+async function profileMatchedBefore(env: OperationEnv, p: SendCommandPayload): Promise<KnownDevice | undefined> {
+  const profile = await env.store.get<string>(keys.profileOf(p.connectorId, p.connectorDeviceId));
+  return typeof profile === "string" ? { profile, state: undefined, at: 0 } : undefined;
+}
+
+/** A targeted endpoint is generated per element, and no known state says which elements there are. */
+function needsElements(profile: CompiledProfile, known: KnownDevice, p: SendCommandPayload): boolean {
+  if (!hasDynamicEndpoints(profile) || (known.state !== undefined && known.state !== null)) return false;
+  return p.endpoints.some((e) => !profile.endpoints.some((x) => !x.forEach && x.id === e.id));
+}
+
+/**
+ * The generated (`forEach`) endpoints the request targets, with their elements: from the device
+ * just read, else from its known (discovered) state. Kept in the plan so a resumed job sees the same.
+ */
+async function generatedEndpoints(
+  env: OperationEnv,
+  ctx: EvalContext,
+  profile: CompiledProfile,
+  device: unknown,
+  known: KnownDevice | undefined,
+  p: SendCommandPayload,
+): Promise<CommandPlan["endpoints"]> {
+  if (!hasDynamicEndpoints(profile)) return undefined;
+  const wanted = new Set(p.endpoints.map((e) => e.id).filter((id) => !profile.endpoints.some((x) => !x.forEach && x.id === id)));
+  if (!wanted.size) return undefined;
+  const out: NonNullable<CommandPlan["endpoints"]> = {};
+  const state = device ?? known?.state;
+  if (state === undefined || state === null) return out;
+  for (const ep of await endpointsOf(profile, state, env.evaluator, { ...ctx, device: state })) {
+    if (ep.template !== undefined && wanted.has(ep.id)) out[ep.id] = { template: ep.template, element: ep.element, elementIndex: ep.elementIndex ?? 0 };
+  }
+  return out;
+}
+
 /** The device's vendor state through operations.getDevice (undefined: the vendor does not know it). */
 export async function readDevice(env: OperationEnv, ctx: EvalContext): Promise<unknown> {
-  const get = env.bundle.operations.getDevice;
-  if (!get) throw new VendorError("the mapping declares no operations.getDevice", { kind: "invalid-request" });
-  const res = await env.calls.run(get.request, ctx, env.deadline);
-  return env.evaluator.evaluate(get.device, res.body, bindings({ ...ctx, response: res.body }));
+  if (!env.bundle.operations.getDevice) throw new VendorError("the mapping declares no operations.getDevice", { kind: "invalid-request" });
+  return readJoinedDevice(env, ctx);
 }
 
 /**
@@ -233,7 +288,8 @@ function needsDeviceState(env: OperationEnv, p: SendCommandPayload): boolean {
         const id = safeId(key);
         if (id === READ_STATE) return true;
         for (const profile of env.bundle.profiles) {
-          const cluster = profile.endpoints.find((e) => e.id === ep.id)?.clusters.find((x) => x.id === clusterId);
+          // A generated endpoint's id is not in the profile: any forEach template may be the one.
+          const cluster = profile.endpoints.filter((e) => e.id === ep.id || e.forEach).flatMap((e) => e.clusters).find((x) => x.id === clusterId);
           const actions = id === UPDATE_STATE ? cluster?.attributes.map((a) => a.write) : [cluster?.commands.find((x) => x.id === id)?.action];
           if (actions?.some((a) => a && sources(a).some((src) => READS_DEVICE.test(src)))) return true;
           // Device limits the device reports (not constants) are read before the command is sent.

@@ -7,6 +7,7 @@ import type { InboundCluster, SendCommandPayload } from "../../mi/protocol.ts";
 import type { CompiledAction, CompiledBundle, CompiledCluster, CompiledCommand, CompiledEndpoint, CompiledField, CompiledProfile } from "../../mapping/compiled.ts";
 import { parseMatterId } from "../../matter/ids.ts";
 import type { EvalContext } from "../../runtime/context.ts";
+import { endpointContext, type DeviceEndpoint } from "../../runtime/device-model.ts";
 import { baseContext, type OperationEnv } from "../environment.ts";
 import type { CommandPlan, PlannedCommand, PlanPart } from "./plan.ts";
 
@@ -64,6 +65,15 @@ export interface PartDefinition {
   ctx: EvalContext;
 }
 
+/** The endpoint of the device with this id: declared, or generated (its element recorded in the plan). */
+export function planEndpoint(profile: CompiledProfile, plan: CommandPlan, id: string): DeviceEndpoint | undefined {
+  const declared = profile.endpoints.find((e) => !e.forEach && e.id === id);
+  if (declared) return declared;
+  const rec = plan.endpoints?.[id];
+  const template = rec && profile.endpoints.find((e) => e.id === rec.template);
+  return template && rec ? { ...template, id, element: rec.element, elementIndex: rec.elementIndex, template: template.id } : undefined;
+}
+
 export function planProfile(bundle: CompiledBundle, plan: CommandPlan): CompiledProfile | undefined {
   return bundle.profiles.find((p) => p.id === plan.profileId);
 }
@@ -74,9 +84,10 @@ export function planProfile(bundle: CompiledBundle, plan: CommandPlan): Compiled
  */
 export function partDefinition(env: OperationEnv, plan: CommandPlan, pc: PlannedCommand, part: PlanPart, responses: Record<string, unknown>): PartDefinition {
   const profile = planProfile(env.bundle, plan)!;
-  const endpoint = profile.endpoints.find((e) => e.id === pc.endpointId)!;
+  const endpoint = planEndpoint(profile, plan, pc.endpointId)!;
   const cluster = endpoint.clusters.find((c) => c.id === parseMatterId(pc.clusterRef))!;
-  const ctx: EvalContext = { ...baseContext(env), responses, deviceId: (env.request.payload as SendCommandPayload).connectorDeviceId, endpointId: pc.endpointId };
+  const base: EvalContext = { ...baseContext(env), responses, deviceId: (env.request.payload as SendCommandPayload).connectorDeviceId };
+  const ctx: EvalContext = endpointContext(base, endpoint);
   if (plan.device !== undefined) ctx.device = plan.device;
   if (part.kind === "read") return { endpoint, cluster, ctx };
   if (part.kind === "write") {
