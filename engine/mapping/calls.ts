@@ -26,7 +26,6 @@ export const CALL_FIELDS = [
   "idempotent",
   "batch",
   "errors",
-  "quota",
 ] as const;
 
 /** Map-valued fields merge key by key: a use site can add one header without repeating the rest. */

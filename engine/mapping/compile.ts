@@ -22,7 +22,6 @@ import {
   type CompiledLimits,
   type CompiledEndpoint,
   type CompiledErrorRule,
-  type CompiledQuota,
   type CompiledRefusal,
   type CompiledMatterEvent,
   type CompiledProfile,
@@ -33,7 +32,7 @@ import {
 } from "./compiled.ts";
 import type { Segment } from "./diagnostics.ts";
 import type { PositionResolver } from "./load.ts";
-import type { Account, Attribute, Call, Cluster, Command, ConnectorMapping, Endpoint, ErrorRule, Profile, Quota, Refusal, Webhooks } from "./mapping.types.ts";
+import type { Account, Attribute, Call, Cluster, Command, ConnectorMapping, Endpoint, ErrorRule, Profile, Refusal, Webhooks } from "./mapping.types.ts";
 import { parseConfirmKey } from "./matter-refs.ts";
 
 type TypedLimits = TypedElement["limits"];
@@ -146,7 +145,6 @@ class BundleCompiler {
       ...(api.baseUrlFrom !== undefined ? { baseUrlFrom: this.expr(api.baseUrlFrom, ["api", "baseUrlFrom"]) } : {}),
       ...(api.signing ? { signing: this.signing(api.signing) } : {}),
       ...(api.errors?.length ? { errors: this.errorRules(api.errors, ["api", "errors"]) } : {}),
-      ...(api.quota ? { quota: this.quota(api.quota, "api") } : {}),
     };
   }
 
@@ -169,12 +167,6 @@ class BundleCompiler {
     });
   }
 
-  private quota(q: Quota, id: string): CompiledQuota {
-    const out: CompiledQuota = { id, per: q.per ?? "user" };
-    if (q.requestsPerMinute !== undefined) out.requestsPerMinute = q.requestsPerMinute;
-    if (q.concurrent !== undefined) out.concurrent = q.concurrent;
-    return out;
-  }
 
   private refusals(list: Refusal[] | undefined, path: Segment[]): CompiledRefusal[] | undefined {
     if (!list?.length) return undefined;
@@ -215,11 +207,6 @@ class BundleCompiler {
     if (f.idempotent === true) compiled.idempotent = true;
     if (f.batch !== undefined) compiled.batch = "items" in f.batch && f.batch.items !== undefined ? { items: f.batch.items, max: f.batch.max ?? 100 } : { merge: "deep" };
     if (f.errors?.length) compiled.errors = this.errorRules(f.errors, fieldPath(call, "errors"));
-    if (f.quota !== undefined) {
-      // Counted per declaring site: a named call's quota is shared by every use of it.
-      const owner = call.origin.get("quota") ?? path;
-      compiled.quota = this.quota(f.quota, owner.join("/"));
-    }
     return compiled;
   }
 

@@ -25,15 +25,6 @@ export interface CompiledErrorRule {
   message?: Expr;
 }
 
-/** A rate limit: requests per minute and/or requests in flight, counted per user or per connector. */
-export interface CompiledQuota {
-  /** Identifies the counter: "api" or the call site's position. */
-  id: string;
-  requestsPerMinute?: number;
-  concurrent?: number;
-  per: "user" | "connector";
-}
-
 /** A local refusal of a command or attribute write, before any vendor call. */
 export interface CompiledRefusal {
   when: Expr;
@@ -67,7 +58,6 @@ export interface CompiledCall {
   batch?: CallBatch;
   /** The call's own error rules (api.errors are tried after them). */
   errors?: CompiledErrorRule[];
-  quota?: CompiledQuota;
   at: string;
 }
 
@@ -244,8 +234,7 @@ export interface CompiledBundle {
     dynamicHeaders?: Record<string, ValueSpec>;
     signing?: CompiledSigning;
     errors?: CompiledErrorRule[];
-    quota?: CompiledQuota;
-  };
+    };
   /** Per-user account values and the bootstrap that obtains them. */
   account?: CompiledAccount;
   operations: {

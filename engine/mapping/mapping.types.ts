@@ -244,7 +244,7 @@ maxDelayMs?: number
 retryOn?: number[]
 }
 /**
- * Vendor HTTP status ("423") or error kind (`timeout`, `deadline`, `network`, `rejected`, `quota`) -> response code reported to MI, in every operation, overriding the engine defaults (401->401, 403->403, 404->404, 429->429, 5xx->502, timeout->504). A code below 500 (other than 429) is final: discovery does not retry it in the background.
+ * Vendor HTTP status ("423") or error kind (`timeout`, `deadline`, `network`, `rejected`) -> response code reported to MI, in every operation, overriding the engine defaults (401->401, 403->403, 404->404, 429->429, 5xx->502, timeout->504). A code below 500 (other than 429) is final: discovery does not retry it in the background.
  */
 statusMap?: {
 [k: string]: number
@@ -290,7 +290,6 @@ encoding?: ("hex" | "HEX" | "base64")
 headers: ValueMap
 }
 errors?: ErrorRules
-quota?: Quota
 }
 /**
  * Names to values; each value is a JSONata expression (string) or a literal.
@@ -315,26 +314,6 @@ when: Expression
 status: number
 code?: Expression
 message?: Expression
-}
-/**
- * A rate limit the vendor imposes, enforced by the engine before sending: requests per minute and requests open at once, counted across invocations and containers in the state store. A call over quota is not sent: its work is deferred (handed off and retried once the window has passed).
- * 
- * This interface was referenced by `ConnectorMapping`'s JSON-Schema
- * via the `definition` "quota".
- */
-export interface Quota {
-/**
- * Requests started per minute (fixed one-minute windows).
- */
-requestsPerMinute?: number
-/**
- * Requests in flight at once.
- */
-concurrent?: number
-/**
- * Whose requests are counted together: the user's (default; the user's token or secret identifies them) or the whole connector's.
- */
-per?: ("user" | "connector")
 }
 /**
  * One vendor HTTP request. Either complete (method and path) or `use: <named call>` with overrides.
@@ -416,7 +395,6 @@ baseUrlFrom?: Expression
  */
 sign?: boolean
 errors?: ErrorRules
-quota?: Quota
 }
 /**
  * How a list call pages. cursor: a value from each response is sent back as a query parameter; page: a page number is incremented; link: the URL in the `Link: <...>; rel="next"` header is followed; url: `next` gives the next page's URL from the body (e.g. `_links.next.href`); request: `next` gives any value (a cursor, a page object) and the whole request is rebuilt from the call's expressions, which see it as `cursor`. Next-page URLs must stay on the first page's host: any other is refused. `maxPages` counts every page of the listing, across hand-offs.
@@ -489,7 +467,7 @@ device: Expression
  */
 concurrency?: number
 /**
- * Most per-device requests started per second (default: no limit beyond the quotas).
+ * Most per-device requests started per second (default: no limit).
  */
 ratePerSecond?: number
 }
@@ -668,7 +646,6 @@ max?: number
 verify?: Expression
 affects?: Expression
 errors?: ErrorRules
-quota?: Quota
 /**
  * Refusals checked in order before any vendor request (see refusal).
  */
