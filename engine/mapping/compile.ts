@@ -142,6 +142,7 @@ class BundleCompiler {
       ...(api.allowedHosts ? { allowedHosts: [...api.allowedHosts] } : {}),
       ...(api.baseUrlFrom !== undefined ? { baseUrlFrom: this.expr(api.baseUrlFrom, ["api", "baseUrlFrom"]) } : {}),
       ...(api.signing ? { signing: this.signing(api.signing) } : {}),
+      limits: { ...API_DEFAULTS.limits, ...(api.limits ?? {}) },
     };
   }
 

@@ -210,6 +210,8 @@ export interface CompiledBundle {
     /** Headers computed per call from expressions (token, account, settings). */
     dynamicHeaders?: Record<string, ValueSpec>;
     signing?: CompiledSigning;
+    /** Absent in bundles compiled before limits existed: API_DEFAULTS.limits apply. */
+    limits?: { commandsPerRequest: number; vendorRequestsPerInvocation: number };
   };
   /** Per-user account values and the bootstrap that obtains them. */
   account?: CompiledAccount;
@@ -251,4 +253,6 @@ export const API_DEFAULTS = {
   timeoutMs: 1000,
   retry: { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1000, retryOn: [429, 500, 502, 503, 504] },
   auth: { in: "header" as const, name: "Authorization", prefix: "Bearer " },
+  /** Hard limits (mapping `api.limits`): generous for real use, small enough that one request cannot flood a vendor. */
+  limits: { commandsPerRequest: 50, vendorRequestsPerInvocation: 200 },
 };

@@ -13,6 +13,7 @@ import { SendConnectorEventError } from "../mi/event-errors.ts";
 import { HostNotAllowedError } from "../vendor/allowed-hosts.ts";
 import { AccountKeyError } from "../account/sealed.ts";
 import { AccountValueError } from "../account/account.ts";
+import { RequestLimitError } from "../vendor/request-limit.ts";
 
 export function errorToStatus(err: unknown, bundle?: CompiledBundle): number {
   if (err instanceof VendorError) {
@@ -23,6 +24,7 @@ export function errorToStatus(err: unknown, bundle?: CompiledBundle): number {
     return err.code === "AccessDenied" ? 403 : err.code === "NotFound" ? 404 : err.code === "Invalid" ? 400 : 503;
   }
   if (err instanceof CredentialError) return 401;
+  if (err instanceof RequestLimitError) return 400;
   if (err instanceof ExpressionError || err instanceof UserIdError) return 500;
   return 500;
 }
@@ -47,6 +49,7 @@ export function safeMessage(err: unknown): string {
     }
   }
   if (err instanceof SecretReadError) return `General Authorization secret could not be read (${err.code})`;
+  if (err instanceof RequestLimitError) return err.message;
   if (err instanceof SendConnectorEventError) return `managed integrations refused the event (${err.name})`;
   if (err instanceof CredentialError) return err.message;
   if (err instanceof ExpressionError) return mappingErrorMessage(err);
