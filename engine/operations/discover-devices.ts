@@ -15,6 +15,7 @@ import { keys } from "./keys.ts";
 import { once } from "./idempotency.ts";
 import { errorToStatus, isTransient, safeMessage } from "./errors.ts";
 import { SendConnectorEventError } from "../mi/event-errors.ts";
+import { requireReadableBody } from "../vendor/unusable.ts";
 
 /** The documented "3xx while more pages follow"; the exact code is ours (c2c-protocol.md §4). */
 export const PARTIAL_DISCOVERY_STATUS = 300;
@@ -152,6 +153,7 @@ export async function runDiscovery(
 
   let index = 0;
   for await (const page of pages) {
+    requireReadableBody(page, d.list.name);
     if (pagination) nav = await navigate(page, index++);
     else hasMore = false;
     const rctx: EvalContext = { ...ctx, response: page.body, page: pageIndex };

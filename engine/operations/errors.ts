@@ -17,7 +17,7 @@ import { RequestLimitError } from "../vendor/request-limit.ts";
 
 export function errorToStatus(err: unknown, bundle?: CompiledBundle): number {
   if (err instanceof VendorError) {
-    if (err.kind === "rejected") return 502;
+    if (err.kind === "rejected" || err.kind === "unusable") return 502;
     return vendorErrorToResponseCode(err, bundle?.api.statusMap);
   }
   if (err instanceof SecretReadError) {
@@ -38,6 +38,8 @@ export function safeMessage(err: unknown): string {
         return `vendor API answered HTTP ${err.status}`;
       case "rejected":
         return `vendor API reported the request as failed (HTTP ${err.status})`;
+      case "unusable":
+        return `vendor API answered HTTP ${err.status} with a body the mapping cannot use`;
       case "timeout":
         return "vendor API did not answer in time";
       case "deadline":

@@ -5,6 +5,7 @@
  * each part's first vendor request now (so a Toggle's target is fixed here) and combines the
  * requests the mapping declares batchable.
  */
+import { requireReadableBody } from "../../vendor/unusable.ts";
 import type { SendCommandPayload } from "../../mi/protocol.ts";
 import type { CompiledProfile } from "../../mapping/compiled.ts";
 import { parseMatterId, READ_STATE, UPDATE_STATE } from "../../matter/ids.ts";
@@ -217,6 +218,7 @@ export async function readDevice(env: OperationEnv, ctx: EvalContext): Promise<u
   const get = env.bundle.operations.getDevice;
   if (!get) throw new VendorError("the mapping declares no operations.getDevice", { kind: "invalid-request" });
   const res = await env.calls.run(get.request, ctx, env.deadline);
+  requireReadableBody(res, get.request.name);
   return env.evaluator.evaluate(get.device, res.body, bindings({ ...ctx, response: res.body }));
 }
 
