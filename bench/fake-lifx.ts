@@ -73,7 +73,8 @@ export async function startFakeLifx(): Promise<FakeLifx> {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      const token = /^Bearer lights-(\d+)$/.exec(req.headers.authorization ?? "");
+      // "lights-<n>" or "lights-<n>-<anything>": distinct tokens for the same account size (the soak).
+      const token = /^Bearer lights-(\d+)(?:-[A-Za-z0-9._]+)?$/.exec(req.headers.authorization ?? "");
       if (!token) return send(res, 401, JSON.stringify({ error: "Bad access token" }));
       const a = account(Number(token[1]));
       const m = /^\/v1\/lights\/(all|id:([0-9a-f]+))(\/state|\/toggle)?$/.exec(req.url ?? "");

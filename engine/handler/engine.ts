@@ -27,6 +27,8 @@ import { accountKeyFromEnv } from "../account/sealed.ts";
 import type { AuthMaterial } from "../runtime/credentials.ts";
 import type { VendorClient } from "../vendor/client.ts";
 import { VendorError } from "../vendor/types.ts";
+import { RequestLimit } from "../vendor/request-limit.ts";
+import { commandCount, limitsOf } from "../operations/limits.ts";
 import { validateMiRequest } from "../validation/validators.ts";
 import { EventPublisher } from "../operations/publisher.ts";
 import type { OperationEnv } from "../operations/environment.ts";
@@ -184,8 +186,15 @@ export class Engine {
         return deactivateUser(env);
       case "AWS.DiscoverDevices":
         return discoverDevices(env, this.deps.dispatcher ? { handOff: (progress) => this.handOff(env.request, progress) } : {});
-      case "AWS.SendCommand":
+      case "AWS.SendCommand": {
+        const max = limitsOf(this.deps.bundle).commandsPerRequest;
+        const count = commandCount(payload as SendCommandPayload);
+        if (count > max) {
+          env.logger.warn("SendCommand over the command limit refused", { commands: count, limit: max });
+          return ack(400, `SendCommand carries ${count} commands; at most ${max} per request (api.limits.commandsPerRequest)`);
+        }
         return sendCommand(env, this.deps.dispatcher ? { handOff: (plan) => this.handOff(env.request, undefined, plan) } : {});
+      }
     }
   }
 
@@ -241,13 +250,15 @@ export class Engine {
   async environment(request: ConnectorRequest, deadline: Deadline, logger: Logger, opts: { account?: boolean } = {}): Promise<OperationEnv> {
     const auth = await this.authMaterial(request);
     const evaluator = this.evaluator;
+    // One view of the vendor client per invocation: it counts this invocation's requests against the limit.
+    const vendor = this.deps.vendor.withRequestLimit(new RequestLimit(limitsOf(this.deps.bundle).vendorRequestsPerInvocation));
     const env: OperationEnv = {
       bundle: this.deps.bundle,
       request,
       auth,
       evaluator,
-      calls: new CallRunner(this.deps.bundle, this.deps.vendor, evaluator, auth, { signingClock: this.deps.signingClock }),
-      vendor: this.deps.vendor,
+      calls: new CallRunner(this.deps.bundle, vendor, evaluator, auth, { signingClock: this.deps.signingClock }),
+      vendor,
       // Every request to MI on this path is bounded by what is left of the budget: the ACK never waits on MI.
       publisher: this.publisher.within(deadline),
       store: this.deps.store,

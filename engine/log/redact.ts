@@ -8,12 +8,27 @@ const SENSITIVE_KEY = /token|secret|password|passwd|authorization|api[-_]?key|co
 
 export const REDACTED = "[redacted]";
 
+/**
+ * Secrets the registry keeps: those of the invocations in flight and recently finished. A warm
+ * container sees a new token per user; without a bound the set (and the cost of scrubbing every log
+ * line against it) would grow with every user the container ever served.
+ */
+export const DEFAULT_MAX_SECRETS = 256;
+
 export class SecretRegistry {
+  /** Insertion order is recency order: adding again moves a value to the end; the first is evicted. */
   private readonly values = new Set<string>();
+
+  constructor(private readonly maxValues: number = DEFAULT_MAX_SECRETS) {
+    if (!Number.isInteger(maxValues) || maxValues < 1) throw new RangeError("maxValues must be a positive integer");
+  }
 
   add(value: unknown): void {
     // Very short values would mask unrelated text; real tokens and ids are longer.
-    if (typeof value === "string" && value.length >= 4) this.values.add(value);
+    if (typeof value !== "string" || value.length < 4) return;
+    this.values.delete(value);
+    this.values.add(value);
+    while (this.values.size > this.maxValues) this.values.delete(this.values.values().next().value as string);
   }
 
   scrub(text: string): string {

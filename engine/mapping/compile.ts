@@ -145,6 +145,7 @@ class BundleCompiler {
       ...(api.baseUrlFrom !== undefined ? { baseUrlFrom: this.expr(api.baseUrlFrom, ["api", "baseUrlFrom"]) } : {}),
       ...(api.signing ? { signing: this.signing(api.signing) } : {}),
       ...(api.errors?.length ? { errors: this.errorRules(api.errors, ["api", "errors"]) } : {}),
+      limits: { ...API_DEFAULTS.limits, ...(api.limits ?? {}) },
     };
   }
 

@@ -234,7 +234,9 @@ export interface CompiledBundle {
     dynamicHeaders?: Record<string, ValueSpec>;
     signing?: CompiledSigning;
     errors?: CompiledErrorRule[];
-    };
+    /** Absent in bundles compiled before limits existed: API_DEFAULTS.limits apply. */
+    limits?: { commandsPerRequest: number; vendorRequestsPerInvocation: number };
+  };
   /** Per-user account values and the bootstrap that obtains them. */
   account?: CompiledAccount;
   operations: {
@@ -277,4 +279,6 @@ export const API_DEFAULTS = {
   timeoutMs: 1000,
   retry: { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1000, retryOn: [429, 500, 502, 503, 504] },
   auth: { in: "header" as const, name: "Authorization", prefix: "Bearer " },
+  /** Hard limits (mapping `api.limits`): generous for real use, small enough that one request cannot flood a vendor. */
+  limits: { commandsPerRequest: 50, vendorRequestsPerInvocation: 200 },
 };

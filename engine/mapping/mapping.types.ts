@@ -289,6 +289,19 @@ stringToSign: Expression
 encoding?: ("hex" | "HEX" | "base64")
 headers: ValueMap
 }
+/**
+ * Hard limits per invocation, answered with 400 and a message when exceeded. Defaults: 50 commands per SendCommand, 200 vendor requests (retries included) per invocation.
+ */
+limits?: {
+/**
+ * Most Matter commands (all endpoints and clusters together) one AWS.SendCommand may carry.
+ */
+commandsPerRequest?: number
+/**
+ * Most HTTP requests to the vendor one invocation may make, retries and pages included.
+ */
+vendorRequestsPerInvocation?: number
+}
 errors?: ErrorRules
 }
 /**

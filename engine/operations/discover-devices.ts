@@ -15,6 +15,7 @@ import { keys } from "./keys.ts";
 import { once } from "./idempotency.ts";
 import { errorToStatus, isTransient, safeMessage } from "./errors.ts";
 import { SendConnectorEventError } from "../mi/event-errors.ts";
+import { requireReadableBody } from "../vendor/unusable.ts";
 
 /** The documented "3xx while more pages follow"; the exact code is ours (c2c-protocol.md §4). */
 export const PARTIAL_DISCOVERY_STATUS = 300;
@@ -201,6 +202,8 @@ export async function runDiscovery(
 
     let runIndex = 0;
     for await (const page of pages) {
+      // A 2xx that is not JSON is the vendor's failure (502), not an empty account.
+      requireReadableBody(page, d.list.name);
       pagesFetched++;
       if (pagination) nav = await navigate(page, runIndex++);
       else hasMore = false;

@@ -14,16 +14,19 @@ import { HostNotAllowedError } from "../vendor/allowed-hosts.ts";
 import { AccountKeyError } from "../account/sealed.ts";
 import { AccountValueError } from "../account/account.ts";
 import { sanitizeMessage } from "../mi/event-normalize.ts";
+import { RequestLimitError } from "../vendor/request-limit.ts";
 
 export function errorToStatus(err: unknown, bundle?: CompiledBundle): number {
   if (err instanceof VendorError) {
     if (err.classified) return err.classified.status;
+    if (err.kind === "rejected" || err.kind === "unusable") return 502;
     return vendorErrorToResponseCode(err, bundle?.api.statusMap);
   }
   if (err instanceof SecretReadError) {
     return err.code === "AccessDenied" ? 403 : err.code === "NotFound" ? 404 : err.code === "Invalid" ? 400 : 503;
   }
   if (err instanceof CredentialError) return 401;
+  if (err instanceof RequestLimitError) return 400;
   if (err instanceof ExpressionError || err instanceof UserIdError) return 500;
   return 500;
 }
@@ -38,6 +41,8 @@ export function safeMessage(err: unknown): string {
         return `vendor API answered HTTP ${err.status}`;
       case "rejected":
         return `vendor API reported the request as failed (HTTP ${err.status})`;
+      case "unusable":
+        return `vendor API answered HTTP ${err.status} with a body the mapping cannot use`;
       case "timeout":
         return "vendor API did not answer in time";
       case "deadline":
@@ -49,6 +54,7 @@ export function safeMessage(err: unknown): string {
     }
   }
   if (err instanceof SecretReadError) return `General Authorization secret could not be read (${err.code})`;
+  if (err instanceof RequestLimitError) return err.message;
   if (err instanceof SendConnectorEventError) return `managed integrations refused the event (${err.name})`;
   if (err instanceof CredentialError) return err.message;
   if (err instanceof ExpressionError) return mappingErrorMessage(err);

@@ -6,6 +6,8 @@
 import { bindings } from "../runtime/context.ts";
 import { baseContext, type OperationEnv } from "./environment.ts";
 import { keys, TTL } from "./keys.ts";
+import type { VendorResponse } from "../vendor/types.ts";
+import { missingInAnswer, requireReadableBody } from "../vendor/unusable.ts";
 
 const USER_ID = /^[a-zA-Z0-9_.,@-]{1,64}$/;
 
@@ -33,9 +35,17 @@ export async function resolveUserId(env: OperationEnv, opts: { fresh?: boolean }
   }
   const spec = env.bundle.operations.activateUser;
   const ctx = baseContext(env);
-  await env.calls.runAll(spec.requests, ctx, env.deadline);
+  let last: VendorResponse | undefined;
+  for (const call of spec.requests) {
+    last = await env.calls.run(call, ctx, env.deadline);
+    // The user id is read from these answers: one that is not JSON is the vendor's failure (502).
+    requireReadableBody(last, call.name);
+  }
   const raw = await env.evaluator.evaluate(spec.userId, ctx, bindings(ctx));
   const userId = typeof raw === "number" ? String(raw) : raw;
+  // Nothing where the mapping reads the id from the vendor's answer: the answer lacks it (502);
+  // a value of the wrong form is the mapping's to fix (500).
+  if ((raw === undefined || raw === null) && last) throw missingInAnswer("user id", spec.userId.at, last.status);
   if (typeof userId !== "string" || !USER_ID.test(userId)) {
     throw new UserIdError(
       `${spec.userId.at}: the user id expression gave ${userId === undefined ? "nothing" : "a value"} that is not 1-64 characters of [a-zA-Z0-9_.,@-] (use $sha256() over a stable value)`,

@@ -4,6 +4,7 @@
  * credentials applied last so nothing that looks at the request sees them. This module adds
  * retries with backoff inside the invocation's time budget, error classification and pagination.
  */
+import type { RequestLimit } from "./request-limit.ts";
 import { createFinalURL, createQuerySerializer, type PathSerializer, type QuerySerializer } from "openapi-fetch";
 import type { Logger } from "../log/logger.ts";
 import { silentLogger } from "../log/json-logger.ts";
@@ -60,6 +61,8 @@ export class VendorClient {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
   private readonly originOverride?: string;
+  /** Set on the per-invocation view made by withRequestLimit. */
+  private requestLimit?: RequestLimit;
 
   constructor(opts: VendorClientOptions) {
     this.retry = normalizeRetryPolicy(opts.retry);
@@ -70,6 +73,16 @@ export class VendorClient {
     this.originOverride = opts.originOverride;
     // Redirects are not followed (either transport): credential headers must not reach another origin.
     this.transport = opts.transport ?? (opts.fetch ? fetchTransport(opts.fetch) : defaultTransport());
+  }
+
+  /**
+   * This client (same transport, policy and connections) counting every request against `limit`:
+   * one view per invocation, so the limit is per invocation.
+   */
+  withRequestLimit(limit: RequestLimit): VendorClient {
+    const view = Object.create(this) as VendorClient;
+    view.requestLimit = limit;
+    return view;
   }
 
   /** One call, retried per the policy; resolves on 2xx or an accepted status. */
@@ -239,6 +252,7 @@ export class VendorClient {
           started,
         );
       }
+      this.requestLimit?.take();
       // Which bound ends this attempt decides how an abort is reported.
       const boundByDeadline = budgetMs <= spec.timeoutMs;
       const signal = deadline.signal(spec.timeoutMs);

@@ -15,6 +15,7 @@ export function vendorErrorToResponseCode(err: unknown, statusMap?: Record<strin
       return 504;
     case "network":
     case "rejected":
+    case "unusable":
       return 502;
     case "invalid-request":
       return 500;

@@ -73,9 +73,10 @@ export interface VendorResponse {
  * http: the vendor answered a status that is not success; timeout: no answer within the per-attempt
  * cap; deadline: the invocation's budget ran out; network: no HTTP answer at all; invalid-request:
  * the call could not be built (bad template, value or header); rejected: the vendor answered success
- * but the mapping's success test says the call failed.
+ * but the mapping's success test says the call failed; unusable: a 2xx whose body the mapping cannot
+ * read (not JSON, empty, null, or without what the mapping reads from it).
  */
-export type VendorErrorKind = "http" | "timeout" | "network" | "deadline" | "invalid-request" | "rejected";
+export type VendorErrorKind = "http" | "timeout" | "network" | "deadline" | "invalid-request" | "rejected" | "unusable";
 
 /**
  * A vendor call that did not succeed. The message names the method and the path TEMPLATE only:

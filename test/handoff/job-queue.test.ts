@@ -101,7 +101,8 @@ describe("the SQS job queue", () => {
     harness.vendor.load([getDevice, put({ ...ok, delayMs: 3000 }), put(ok), listAll], "strict");
     const started = Date.now();
     const ack = (await engine.handle(command("trace-q-1"), ctx)) as any;
-    expect(Date.now() - started).toBeLessThan(1500);
+    // Inside MI's 2 s (the ACK budget itself is measured in outbox.test.ts).
+    expect(Date.now() - started).toBeLessThan(1900);
     expect(ack.header.responseCode).toBe(200);
     expect(sqs.messages(QUEUE)).toHaveLength(1);
     expect(sqs.messages(QUEUE)[0]!.body).not.toContain(FIXTURE_TOKEN);

@@ -98,6 +98,7 @@ describe("a valid bundle", () => {
       timeoutMs: 2000,
       retry: { maxAttempts: 2, baseDelayMs: 100, maxDelayMs: 1000, retryOn: [429, 500, 502, 503, 504] },
       statusMap: { "422": 400 },
+      limits: { commandsPerRequest: 50, vendorRequestsPerInvocation: 200 },
     });
     // The compiled form is plain JSON (it is embedded in the Lambda artifact).
     expect(JSON.parse(JSON.stringify(bundle))).toEqual(bundle);

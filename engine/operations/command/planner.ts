@@ -5,6 +5,7 @@
  * each part's first vendor request now (so a Toggle's target is fixed here) and combines the
  * requests the mapping declares batchable.
  */
+import { requireReadableBody } from "../../vendor/unusable.ts";
 import type { SendCommandPayload } from "../../mi/protocol.ts";
 import type { CompiledAction, CompiledProfile } from "../../mapping/compiled.ts";
 import { parseMatterId, READ_STATE, UPDATE_STATE } from "../../matter/ids.ts";
