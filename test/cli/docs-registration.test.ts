@@ -11,11 +11,12 @@ describe("c2c docs", () => {
     expect(r.stdout).toContain("| color | 1 | Extended Color Light |");
     expect(r.stdout).toContain("| white | 1 | Dimmable Light | OnOff (0x0006), LevelControl (0x0008) |");
     // Attributes: read expression, writable, constant.
-    expect(r.stdout).toContain("| OnOff | 0x0000 | bool | `power = 'on'` | `PUT /lights/{selector}/state` |");
+    // OnOff is read-only in Matter: LIFX maps no write for it (Off/On/Toggle switch it).
+    expect(r.stdout).toContain("| OnOff | 0x0000 | bool | `power = 'on'` |  |");
     expect(r.stdout).toContain("| MinLevel | 0x0002 | uint8 | constant `1` |  |");
     // Commands with their vendor call, and the MI built-ins.
     expect(r.stdout).toContain("| Toggle | 0x02 | `POST /lights/{selector}/toggle` | OnOff |");
-    expect(r.stdout).toContain("| UpdateState (MI) | 0xFF01 | writes OnOff | |");
+    expect(r.stdout).not.toContain("writes OnOff");
     expect(r.stdout).toContain("| ReadState (MI) | 0xFF02 | `GET /lights/{selector}` | |");
   });
 

@@ -38,11 +38,11 @@ describe("c2c validate", () => {
   });
 
   it("warnings alone pass, and fail with --strict", async () => {
-    // The LIFX bundle has a warning (OnOff.OnOff is not writable in Matter).
-    const plain = await cli(["validate", "--json", "lifx"]);
+    // This fixture has a warning (OnOff.OnOff is not writable in Matter).
+    const plain = await cli(["validate", "--json", join(FIXTURES, "warning")]);
     expect(JSON.parse(plain.stdout).warnings).toBeGreaterThan(0);
     expect(plain.code).toBe(0);
-    const strict = await cli(["validate", "--strict", "lifx"]);
+    const strict = await cli(["validate", "--strict", join(FIXTURES, "warning")]);
     expect(strict.code).toBe(1);
   });
 

@@ -170,7 +170,6 @@ describe("command fields and written values from MI", () => {
     ["a level above 254", "0x0008", "0x00", { "0x0000": 300, "0x0001": 0, "0x0002": 0, "0x0003": 0 }, /MoveToLevel field Level: 300 is above the range of uint8 \(0\.\.254\)/],
     ["a fractional level", "0x0008", "0x00", { "0x0000": "12.5" }, /not an integer/],
     ["a hue above 254", "0x0300", "0x00", { "0x0000": 255, "0x0001": 0 }, /MoveToHue field Hue: 255 is above/],
-    ["an UpdateState of OnOff with a number", "0x0006", "0xff01", { "0x0000": 5 }, /OnOff\.OnOff: 5 is not a bool/],
   ])("refuses %s with CONSTRAINT_ERROR and calls no vendor", async (_what, clusterId, cmd, fields, why) => {
     const engine = createEngine(compiledLifx, { store: new MemoryStateStore(), logger: new RedactingLogger(() => {}) });
     harness.mi.reset();
@@ -245,6 +244,16 @@ describe("device limits", () => {
     expect(ack.header.responseCode).toBe(200);
     expect(entry.responseCode).toBe(200);
     expect(puts).toHaveLength(1);
+  });
+});
+
+describe("written values", () => {
+  it("refuses an UpdateState value outside the attribute's type with CONSTRAINT_ERROR", async () => {
+    const { checkWrittenValue } = await import("../../engine/operations/command/value-checks.ts");
+    const bundle = validateMappingText(bundleText, FILE).bundle!;
+    const onOff = bundle.profiles[0].endpoints[0].clusters.find((c) => c.name === "OnOff")!;
+    expect(checkWrittenValue(onOff, onOff.attributes[0], 5)).toMatchObject({ status: 400, code: "CONSTRAINT_ERROR", message: expect.stringMatching(/OnOff\.OnOff: 5 is not a bool/) });
+    expect(checkWrittenValue(onOff, onOff.attributes[0], "false")).toBeUndefined();
   });
 });
 
