@@ -16,7 +16,7 @@ import { keys } from "./keys.ts";
 import { resolveUserId } from "./user-identity.ts";
 import { executePlan, HandOffCommand, RetryCommand, type CommandOutcome, type ExecuteOptions } from "./command/executor.ts";
 import { answerOnce, type Answer } from "./command/outcome.ts";
-import { hadVendorEffect, loadPlan, planKey, savePlan, type CommandPlan } from "./command/plan.ts";
+import { hadVendorEffect, loadPlan, savePlan, type CommandPlan } from "./command/plan.ts";
 import { buildPlan } from "./command/planner.ts";
 import { commandEntries, requestCommands, safeId } from "./command/request.ts";
 import { reportSideEffects } from "./command/side-effects.ts";
@@ -79,7 +79,7 @@ async function finish(env: OperationEnv, plan: CommandPlan, opts: ExecuteOptions
   const outcomes = await executePlan(env, plan, opts);
   const userId = await userIdOrUndefined(env);
   if (!plan.reported) {
-    await publishResponses(env, plan, outcomes, userId);
+    await publishResponses(env, outcomes, userId);
     plan.reported = true;
     await savePlan(env.store, p.connectorId, plan);
   }
@@ -117,11 +117,11 @@ async function userIdOrUndefined(env: OperationEnv): Promise<string | undefined>
 export async function reportCommandFailure(env: OperationEnv, status: number, message: string): Promise<void> {
   const p = env.request.payload as SendCommandPayload;
   const outcomes = requestCommands(p).map((): CommandOutcome => ({ status, message, attributes: [], fields: {} }));
-  await publishResponses(env, undefined, outcomes, await userIdOrUndefined(env));
+  await publishResponses(env, outcomes, await userIdOrUndefined(env));
 }
 
 /** One DEVICE_COMMAND_RESPONSE per endpoint; its StatusCode and Message are those of its first failure. */
-async function publishResponses(env: OperationEnv, _plan: CommandPlan | undefined, outcomes: CommandOutcome[], userId: string | undefined): Promise<void> {
+async function publishResponses(env: OperationEnv, outcomes: CommandOutcome[], userId: string | undefined): Promise<void> {
   const p = env.request.payload as SendCommandPayload;
   let i = 0;
   for (const ep of p.endpoints) {
@@ -168,4 +168,3 @@ function clustersOf(p: SendCommandPayload, endpointId: string, outcomes: Command
   return [...byCluster.values()];
 }
 
-export { planKey };
