@@ -15,7 +15,7 @@
  * again), and the delivery is "done" once the queue took them. Their event ids are marked done
  * only then; if the queue fails too, the claims are released and the answer is "retry".
  */
-import type { CompiledBundle, CompiledWebhooks } from "../mapping/compiled.ts";
+import { DEFAULT_DUPLICATE_WINDOW_SECONDS, type CompiledBundle, type CompiledWebhooks } from "../mapping/compiled.ts";
 import { InvalidEventError } from "../mi/event-errors.ts";
 import type { EventPublisher } from "../operations/publisher.ts";
 import { keys, TTL } from "../operations/keys.ts";
@@ -27,6 +27,16 @@ import { bufferedEvent, type BufferedEvent, type EventBuffer } from "./buffer.ts
 import { ChangeTracker } from "./change-tracker.ts";
 import { planDeviceEvents, UnmappedEventError } from "./device-events.ts";
 import { KnownDevices } from "./known-devices.ts";
+import { createHash } from "node:crypto";
+
+/** SHA-256 of the event's JSON with object keys sorted, so key order in a redelivery does not matter. */
+function contentDigest(event: unknown): string {
+  const canonical = (v: unknown): unknown =>
+    Array.isArray(v) ? v.map(canonical)
+    : v !== null && typeof v === "object" ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]))
+    : v;
+  return createHash("sha256").update(JSON.stringify(canonical(event)) ?? "null").digest("base64url");
+}
 
 export interface DeliveryDeps {
   bundle: CompiledBundle;
@@ -82,8 +92,8 @@ interface DeliveryRun {
   /** Set once MI failed and a buffer exists: the rest of the delivery goes straight to the buffer. */
   buffering: boolean;
   queued: BufferedEvent[];
-  /** Event-id claims to mark done once `queued` is in the buffer. */
-  queuedClaims: string[];
+  /** Event claims (key and how long they hold) to mark done once `queued` is in the buffer. */
+  queuedClaims: Array<{ key: string; ttl: number }>;
 }
 
 export async function runDelivery(deps: DeliveryDeps, body: unknown): Promise<DeliveryResult> {
@@ -111,7 +121,7 @@ export async function runDelivery(deps: DeliveryDeps, body: unknown): Promise<De
       return { outcome: "retry", counts, reason: "neither managed integrations nor the event buffer accepted the events" };
     }
     counts.buffered = run.queued.length;
-    for (const key of run.queuedClaims) await deps.store.put(key, { state: "done" } satisfies EventClaim, TTL.webhookEvent);
+    for (const c of run.queuedClaims) await deps.store.put(c.key, { state: "done" } satisfies EventClaim, c.ttl);
     deps.logger.warn("managed integrations unavailable: events buffered for later delivery", { buffered: counts.buffered });
   }
   deps.logger.info("webhook delivery processed", { ...counts });
@@ -137,6 +147,7 @@ async function runEvent(deps: DeliveryDeps, run: DeliveryRun, body: unknown, eve
   }
 
   let claimKey: string | undefined;
+  let claimTtl = TTL.webhookEvent;
   if (w.eventId) {
     let id: unknown;
     try {
@@ -144,16 +155,20 @@ async function runEvent(deps: DeliveryDeps, run: DeliveryRun, body: unknown, eve
     } catch (err) {
       log.warn("webhook event id expression failed; the event is processed without deduplication", { error: err });
     }
-    if ((typeof id === "string" && id !== "") || typeof id === "number") {
-      claimKey = keys.webhookEvent(String(id));
-      const claim = await claimEvent(deps, claimKey);
-      if (claim === "done") {
-        counts.duplicates++;
-        log.info("webhook event already delivered: not sent again");
-        return undefined;
-      }
-      if (claim === "busy") return "an earlier delivery of the same event is still in progress";
+    if ((typeof id === "string" && id !== "") || typeof id === "number") claimKey = keys.webhookEvent(String(id));
+  } else if ((w.duplicateWindowSeconds ?? DEFAULT_DUPLICATE_WINDOW_SECONDS) > 0) {
+    // No id from the vendor: the event's content stands for it, for as long as a replay is plausible.
+    claimKey = keys.webhookEventDigest(deps.connectorId, contentDigest(event));
+    claimTtl = Math.max(w.duplicateWindowSeconds ?? DEFAULT_DUPLICATE_WINDOW_SECONDS, Math.ceil((deps.leaseMs ?? 60_000) / 1000));
+  }
+  if (claimKey) {
+    const claim = await claimEvent(deps, claimKey, claimTtl);
+    if (claim === "done") {
+      counts.duplicates++;
+      log.info("webhook event already delivered: not sent again");
+      return undefined;
     }
+    if (claim === "busy") return "an earlier delivery of the same event is still in progress";
   }
 
   let plan;
@@ -207,8 +222,8 @@ async function runEvent(deps: DeliveryDeps, run: DeliveryRun, body: unknown, eve
   // known state moves on. An event older than the known state (order) leaves it as it is.
   await recordKnown(deps, plan, log);
   if (claimKey) {
-    if (run.queued.length > queuedBefore) run.queuedClaims.push(claimKey);
-    else await deps.store.put(claimKey, { state: "done" } satisfies EventClaim, TTL.webhookEvent);
+    if (run.queued.length > queuedBefore) run.queuedClaims.push({ key: claimKey, ttl: claimTtl });
+    else await deps.store.put(claimKey, { state: "done" } satisfies EventClaim, claimTtl);
   }
   return undefined;
 }
@@ -225,24 +240,24 @@ async function recordKnown(deps: DeliveryDeps, plan: Awaited<ReturnType<typeof p
 }
 
 /** Lets a redelivery take over events whose buffering did not happen. */
-async function releaseClaims(deps: DeliveryDeps, claimKeys: string[]): Promise<void> {
-  for (const key of claimKeys) {
+async function releaseClaims(deps: DeliveryDeps, claims: Array<{ key: string }>): Promise<void> {
+  for (const { key } of claims) {
     await deps.store.delete(key).catch((e: unknown) => deps.logger.warn("event claim not released; it expires", { error: e }));
   }
 }
 
-async function claimEvent(deps: DeliveryDeps, key: string): Promise<"claimed" | "done" | "busy"> {
+async function claimEvent(deps: DeliveryDeps, key: string, ttlSeconds: number): Promise<"claimed" | "done" | "busy"> {
   const now = (deps.now ?? Date.now)();
   const lease: EventClaim = { state: "pending", until: now + (deps.leaseMs ?? 60_000) };
-  if (await deps.store.putIfAbsent(key, lease, TTL.webhookEvent)) return "claimed";
+  if (await deps.store.putIfAbsent(key, lease, ttlSeconds)) return "claimed";
   const existing = await deps.store.get<EventClaim>(key);
   if (existing === undefined) {
     // Released between the two calls: try once more.
-    return (await deps.store.putIfAbsent(key, lease, TTL.webhookEvent)) ? "claimed" : "busy";
+    return (await deps.store.putIfAbsent(key, lease, ttlSeconds)) ? "claimed" : "busy";
   }
   if (existing.state === "done") return "done";
   if ((existing.until ?? 0) > now) return "busy";
   // The invocation holding the lease died: take the event over.
-  await deps.store.put(key, lease, TTL.webhookEvent);
+  await deps.store.put(key, lease, ttlSeconds);
   return "claimed";
 }

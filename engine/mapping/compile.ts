@@ -27,6 +27,7 @@ import {
   type CompiledProfile,
   type CompiledSigning,
   type CompiledWebhooks,
+  DEFAULT_DUPLICATE_WINDOW_SECONDS,
   type Expr,
   type ValueSpec,
 } from "./compiled.ts";
@@ -428,6 +429,7 @@ class BundleCompiler {
       events: this.expr(w.events, p("events")),
       deviceId: this.expr(w.deviceId, p("deviceId")),
       state: this.expr(w.state, p("state")),
+      duplicateWindowSeconds: w.duplicateWindowSeconds ?? DEFAULT_DUPLICATE_WINDOW_SECONDS,
     };
     for (const key of ["ignore", "eventId", "order", "userId", "profile"] as const) {
       const e = this.optionalExpr(w[key], p(key));

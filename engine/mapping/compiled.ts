@@ -197,12 +197,17 @@ export interface CompiledVerify {
   reason?: string;
 }
 
+/** Replays of id-less webhook events are usually seconds to minutes apart (vendor retry schedules). */
+export const DEFAULT_DUPLICATE_WINDOW_SECONDS = 300;
+
 export interface CompiledWebhooks {
   verify: CompiledVerify;
   handshakes: Array<{ when: Expr; verify: boolean; respond: { status: number; body?: Expr } }>;
   events: Expr;
   ignore?: Expr;
   eventId?: Expr;
+  /** Without `eventId`: seconds within which an event of identical content counts as a replay (0: off). */
+  duplicateWindowSeconds?: number;
   order?: Expr;
   userId?: Expr;
   deviceId: Expr;

@@ -835,6 +835,10 @@ buffer?: {
  */
 queueUrlEnv: string
 }
+/**
+ * For vendors whose events carry no id (`eventId` not declared): an event whose content (a SHA-256 digest of its canonical JSON) was already delivered within this many seconds is a replay or a concurrent copy and is not sent again. 0 turns it off (a device that really reports the identical payload twice within the window is then sent twice, as it should be with a short window). Default 300. Ordering by a vendor timestamp is `order`.
+ */
+duplicateWindowSeconds?: number
 }
 /**
  * A value read from an environment variable at run time.

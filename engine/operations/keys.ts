@@ -17,6 +17,8 @@ export const keys = {
   jobProgress: (jobId: string) => `job-progress:${jobId}`,
   profileOf: (connectorId: string, deviceId: string) => `profile:${connectorId}:${h(deviceId)}`,
   webhookEvent: (eventId: string) => `webhook:event:${h(eventId)}`,
+  /** An id-less webhook event, by the digest of its content. */
+  webhookEventDigest: (connectorId: string, digest: string) => `webhook:digest:${connectorId}:${digest}`,
   acceptedSignature: (signature: string) => `webhook:sig:${h(signature)}`,
   knownDevice: (connectorId: string, deviceId: string) => `device:${connectorId}:${h(deviceId)}`,
   userAlias: (vendorUserId: string) => `user:alias:${h(vendorUserId)}`,
