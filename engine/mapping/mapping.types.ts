@@ -250,7 +250,7 @@ statusMap?: {
 [k: string]: number
 }
 /**
- * Hosts the connector may ever call. `*` matches one or more letters, digits or hyphens inside one DNS label (`*.shelly.cloud`, `openapi*.tuyaeu.com`). Required when a base URL comes from an expression (`baseUrlFrom`); when declared, every call's host (static or computed) must match, and any other host is refused before a byte is sent.
+ * Hosts the connector may ever call. `*` matches one or more letters, digits or hyphens inside one DNS label (`*.api.acme.example`, `openapi*.acme-eu.example`). Required when a base URL comes from an expression (`baseUrlFrom`); when declared, every call's host (static or computed) must match, and any other host is refused before a byte is sent.
  * 
  * @minItems 1
  */
