@@ -11,6 +11,7 @@
  */
 // Types only: the SQS client is loaded on the first buffered delivery, not at cold start.
 import type { SQSClient, SQSClientConfig } from "@aws-sdk/client-sqs";
+import { lazySqsClient } from "../queue/sqs-client.ts";
 import type { SendConnectorEventInput } from "../mi/send-connector-event.ts";
 import type { AttributeRef } from "./change-tracker.ts";
 
@@ -98,15 +99,7 @@ export class SqsEventBuffer implements EventBuffer {
   }
 
   private sdk(): Promise<SQSClient> {
-    const { endpoint, region, credentials } = this.options;
-    this.client ??= import("@aws-sdk/client-sqs").then(
-      (m) =>
-        new m.SQSClient({
-          ...(endpoint ? { endpoint } : {}),
-          region: region ?? regionOfQueueUrl(this.options.queueUrl),
-          ...(credentials ? { credentials } : {}),
-        }),
-    );
+    this.client ??= lazySqsClient(this.options);
     return this.client;
   }
 }
@@ -139,14 +132,6 @@ export function sqsEventBufferFromEnv(queueUrlEnv: string, env: () => Record<str
   };
 }
 
-/** https://sqs.<region>.amazonaws.com/<account>/<name> -> region; undefined for other hosts. */
-export function regionOfQueueUrl(queueUrl: string): string | undefined {
-  try {
-    return /^sqs\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/.exec(new URL(queueUrl).hostname)?.[1];
-  } catch {
-    return undefined;
-  }
-}
 
 function* chunks(bodies: string[]): Generator<string[]> {
   let chunk: string[] = [];

@@ -7,6 +7,7 @@
  */
 // Types only: the SQS client is loaded on the first hand-off, not at cold start.
 import type { SQSClient, SQSClientConfig } from "@aws-sdk/client-sqs";
+import { lazySqsClient } from "../queue/sqs-client.ts";
 import { assertDeferredJob, type DeferredJob, type DispatchOptions, type JobDispatcher } from "./job.ts";
 import type { JobQueueControl } from "./job-consumer.ts";
 
@@ -87,15 +88,7 @@ export class SqsJobQueue implements JobDispatcher, JobQueueControl {
 
   private sdk(): Promise<SQSClient> {
     if (this.options.client) return Promise.resolve(this.options.client);
-    const { endpoint, region, credentials } = this.options;
-    this.client ??= import("@aws-sdk/client-sqs").then(
-      (m) =>
-        new m.SQSClient({
-          ...(endpoint ? { endpoint } : {}),
-          region: region ?? regionOfQueueUrl(this.options.queueUrl),
-          ...(credentials ? { credentials } : {}),
-        }),
-    );
+    this.client ??= lazySqsClient(this.options);
     return this.client;
   }
 }
@@ -112,11 +105,3 @@ export function sqsJobQueueFromEnv(env: Record<string, string | undefined>): Sqs
   return new SqsJobQueue({ queueUrl, ...(endpoint ? { endpoint } : {}), ...(region ? { region } : {}), ...(credentials ? { credentials } : {}) });
 }
 
-/** https://sqs.<region>.amazonaws.com/<account>/<name> -> region; undefined for other hosts. */
-function regionOfQueueUrl(queueUrl: string): string | undefined {
-  try {
-    return /^sqs\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/.exec(new URL(queueUrl).hostname)?.[1];
-  } catch {
-    return undefined;
-  }
-}
