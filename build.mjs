@@ -9,7 +9,8 @@
  *   index.mjs(.map)    esbuild bundle of engine/handler/lambda.ts with bundle.json inlined
  *   function.zip       index.mjs, its lazily loaded chunks/ and source maps, ready for Lambda
  *   template.json      CloudFormation template (engine/deploy/template.ts)
- *   registration.json  CreateCloudConnector / CreateConnectorDestination bodies (engine/registration)
+ *   registration.json  CreateCloudConnector / CreateConnectorDestination bodies (engine/registration),
+ *                      the same document `c2c registration` prints
  *
  * The build fails (exit 1) on mapping errors, and when the function would carry a YAML parser or a
  * schema compiler: those belong to build time, and a cold start should not pay for them.
@@ -126,7 +127,7 @@ const kb = (bytes) => `${(bytes / 1024).toFixed(1)} KB`;
 
 /** Builds one bundle folder; returns a summary, or throws with a readable message. */
 export async function buildBundle(bundleDir, outRoot, modules) {
-  const { loadAndValidateBundle, formatDiagnostic, deployTemplate, registrationRequests } = modules;
+  const { loadAndValidateBundle, formatDiagnostic, deployTemplate, registrationRequests, registrationDocument } = modules;
   const name = path.basename(bundleDir);
   const result = await loadAndValidateBundle(bundleDir);
   const warnings = result.diagnostics.filter((d) => d.severity !== "error");
@@ -160,7 +161,7 @@ export async function buildBundle(bundleDir, outRoot, modules) {
     .sort();
   await zipFiles(shipped.map((rel) => [path.join(out, rel), rel.split(path.sep).join("/")]), zipFile);
   await writeFile(path.join(out, "template.json"), JSON.stringify(deployTemplate(compiled), null, 2) + "\n");
-  await writeFile(path.join(out, "registration.json"), JSON.stringify(registrationRequests(compiled), null, 2) + "\n");
+  await writeFile(path.join(out, "registration.json"), JSON.stringify(registrationDocument(registrationRequests(compiled)), null, 2) + "\n");
 
   return {
     name,
@@ -185,6 +186,7 @@ export async function loadBuildModules() {
     formatDiagnostic: diagnostics.formatDiagnostic,
     deployTemplate: template.deployTemplate,
     registrationRequests: registration.registrationRequests,
+    registrationDocument: registration.registrationDocument,
   };
 }
 

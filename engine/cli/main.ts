@@ -53,12 +53,16 @@ function buildProgram(con: CliConsole, io: CliIo, setCode: (code: number) => voi
     .argument("[bundle...]", "bundle folders or names under mappings/ (default: all)")
     .option("--json", "machine-readable output for CI")
     .option("--strict", "warnings fail too")
+    .option("-w, --watch", "validate again after every edit under the bundles (with --json: JSON lines for an editor task)")
     .addHelpText(
       "after",
-      examples("c2c validate", "c2c validate acme", "c2c validate ./my-bundle --strict", "c2c validate --json > report.json") +
-        "\nExit code 1 when any bundle has an error (or, with --strict, a warning).\n",
+      examples("c2c validate", "c2c validate acme", "c2c validate ./my-bundle --strict", "c2c validate --json > report.json", "c2c validate --watch --json") +
+        "\nExit code 1 when any bundle has an error (or, with --strict, a warning).\n" +
+        '--watch --json prints one JSON line per diagnostic ({"type":"diagnostic","file","line","col","severity","rule",\n' +
+        '["hint"],"message"}) between {"type":"start"} and {"type":"end","ok","errors","warnings"} lines, once per run\n' +
+        "(.vscode/tasks.json reads them with a problem matcher).\n",
     )
-    .action(async (bundles: string[], opts: { json?: boolean; strict?: boolean }) => setCode(await validateCommand(bundles, opts, con)));
+    .action(async (bundles: string[], opts: { json?: boolean; strict?: boolean; watch?: boolean }) => setCode(await validateCommand(bundles, opts, con)));
 
   program
     .command("test")

@@ -186,6 +186,27 @@ export function registrationRequests(bundle: CompiledBundle, opts: RegistrationO
   throw new Error(`bundle ${bundle.source}: declares neither oauth nor generalAuthorization, so no connector destination can be registered`);
 }
 
+/**
+ * The registration as one JSON document, keyed by the MI operation each body is the input of: what
+ * `c2c registration` prints and what the build writes to dist/<bundle>/registration.json, so the two
+ * cannot differ. `limitations` lists what MI cannot be told (empty for most bundles).
+ */
+export interface RegistrationDocument {
+  CreateCloudConnector: CreateCloudConnectorBody;
+  CreateConnectorDestination: CreateConnectorDestinationBody;
+  secretTemplate: Record<string, string>;
+  limitations: string[];
+}
+
+export function registrationDocument(requests: RegistrationRequests): RegistrationDocument {
+  return {
+    CreateCloudConnector: requests.createCloudConnector,
+    CreateConnectorDestination: requests.createConnectorDestination,
+    secretTemplate: requests.secretTemplate,
+    limitations: requests.limitations,
+  };
+}
+
 /** Every `<PLACEHOLDER>` left in the requests, as `path: placeholder` lines, so a caller can refuse to submit them. */
 export function placeholdersIn(value: unknown, at = "$"): string[] {
   if (typeof value === "string") return /^<[A-Z_]+>$/.test(value) ? [`${at}: ${value}`] : [];

@@ -14,6 +14,7 @@ import { forbiddenInputs, MAX_ZIP_BYTES } from "../../build.mjs";
 import { listBundles } from "../../engine/mapping/bundle.ts";
 import { placeholdersIn } from "../../engine/registration/registration.ts";
 import { checkTemplate } from "./cfn-check.ts";
+import { cli } from "../cli/helpers.ts";
 
 const run = promisify(execFile);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -84,8 +85,13 @@ describe.each(bundles)("node build.mjs %s", (bundle) => {
     const template = JSON.parse(await readFile(path.join(dir(), "template.json"), "utf8"));
     expect(checkTemplate(template)).toEqual([]);
     const registration = JSON.parse(await readFile(path.join(dir(), "registration.json"), "utf8"));
-    expect(registration.createCloudConnector.EndpointType).toBe("LAMBDA");
-    expect(placeholdersIn(registration)).toContain("$.createCloudConnector.EndpointConfig.lambda.arn: <LAMBDA_ARN>");
+    expect(registration.CreateCloudConnector.EndpointType).toBe("LAMBDA");
+    expect(placeholdersIn(registration)).toContain("$.CreateCloudConnector.EndpointConfig.lambda.arn: <LAMBDA_ARN>");
+    // The file is what `c2c registration` prints for the same bundle: same keys, same bodies.
+    const printed = await cli(["registration", bundle]);
+    expect(printed.code).toBe(0);
+    expect(Object.keys(registration)).toEqual(Object.keys(JSON.parse(printed.stdout)));
+    expect(registration).toEqual(JSON.parse(printed.stdout));
   });
 });
 

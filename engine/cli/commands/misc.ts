@@ -5,7 +5,7 @@ import { CONNECTOR_FILE, loadAndValidateBundle, loadBundleOrThrow } from "../../
 import type { CompiledBundle } from "../../mapping/compiled.ts";
 import { isRecord } from "../../mapping/calls.ts";
 import { loadYamlFile } from "../../mapping/load.ts";
-import { placeholdersIn, registrationRequests, type RegistrationOptions } from "../../registration/registration.ts";
+import { placeholdersIn, registrationDocument, registrationRequests, type RegistrationOptions } from "../../registration/registration.ts";
 import { resolveBundleDir, displayPath, relativeToCwd } from "../bundles.ts";
 import { interrupted, watchFolders } from "../watch.ts";
 import { CONNECTOR_ID_ENV } from "../../webhook/ingress.ts";
@@ -49,7 +49,8 @@ export async function registrationCommand(bundleArg: string, opts: RegistrationO
   } catch (e) {
     throw new CliError((e as Error).message);
   }
-  con.out.line(JSON.stringify({ CreateCloudConnector: requests.createCloudConnector, CreateConnectorDestination: requests.createConnectorDestination, secretTemplate: requests.secretTemplate }, null, 2));
+  // The same document the build writes to dist/<bundle>/registration.json.
+  con.out.line(JSON.stringify(registrationDocument(requests), null, 2));
   const left = placeholdersIn({ CreateCloudConnector: requests.createCloudConnector, CreateConnectorDestination: requests.createConnectorDestination });
   if (left.length) {
     con.err.line(con.err.c.yellow(`${left.length} placeholder(s) to fill before sending (see --help for the options that fill them):`));
