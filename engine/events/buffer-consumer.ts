@@ -9,10 +9,10 @@
  */
 import type { Engine, LambdaContextLike } from "../handler/engine.ts";
 import { InvalidEventError } from "../mi/event-errors.ts";
-import type { MatterCluster, SendConnectorEventInput } from "../mi/send-connector-event.ts";
 import { EventPublisher } from "../operations/publisher.ts";
 import { parseBufferedEvent, type BufferedEvent } from "./buffer.ts";
 import { ChangeTracker } from "./change-tracker.ts";
+import { withoutStaleValues } from "./stale-values.ts";
 
 export interface SqsRecord {
   messageId: string;
@@ -66,7 +66,7 @@ export function createBufferConsumer(engine: Engine): QueueHandler {
       }
       let sent = false;
       try {
-        const input = await withoutStaleValues(buffered, tracker);
+        const input = await withoutStaleValues(buffered.input, buffered.commits, buffered.order, tracker);
         if (!input) {
           counts.stale++;
           log.info("buffered event dropped: newer values reached managed integrations meanwhile");
@@ -97,28 +97,4 @@ export function createBufferConsumer(engine: Engine): QueueHandler {
     logger.info("event buffer batch processed", { records: event.Records.length, ...counts });
     return { batchItemFailures: failures };
   };
-}
-
-/**
- * The buffered input without attribute values that became stale while it waited (a newer event of
- * the same attribute reached MI first); undefined when nothing is left to send. Only with `order`:
- * without it the engine cannot tell older from newer.
- */
-async function withoutStaleValues(buffered: BufferedEvent, tracker: ChangeTracker): Promise<SendConnectorEventInput | undefined> {
-  if (buffered.order === undefined || !buffered.input.MatterEndpoint) return buffered.input;
-  const stale = new Set<string>();
-  for (const c of buffered.commits) {
-    if ((await tracker.check(c.ref, c.value, buffered.order)) === "stale") stale.add(`${c.ref.clusterId}/${c.ref.attributeId}`);
-  }
-  if (stale.size === 0) return buffered.input;
-  const clusters: MatterCluster[] = [];
-  for (const cluster of buffered.input.MatterEndpoint.clusters ?? []) {
-    const attributes = Object.fromEntries(Object.entries((cluster.attributes ?? {}) as Record<string, unknown>).filter(([id]) => !stale.has(`${cluster.id}/${id}`)));
-    const kept: MatterCluster = { ...cluster };
-    if (Object.keys(attributes).length > 0) kept.attributes = attributes;
-    else delete kept.attributes;
-    if (kept.attributes || (kept.events && Object.keys(kept.events).length > 0)) clusters.push(kept);
-  }
-  if (clusters.length === 0) return undefined;
-  return { ...buffered.input, MatterEndpoint: { ...buffered.input.MatterEndpoint, clusters } };
 }

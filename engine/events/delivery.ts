@@ -13,7 +13,13 @@
  * With an event buffer (mapping `webhooks.buffer`), an MI failure does not fail the delivery: the
  * event MI refused and every later one of the delivery go to the buffer queue (without trying MI
  * again), and the delivery is "done" once the queue took them. Their event ids are marked done
- * only then; if the queue fails too, the claims are released and the answer is "retry".
+ * only then; if the queue fails too, the claims are released and the answer is "retry". The engine's
+ * outbox (the SQS job queue) serves as that buffer when the mapping declares none.
+ *
+ * With a deadline (the time the vendor and the Lambda leave), every MI request is bounded by what is
+ * left, and no vendor event is started once it has passed: what was done is kept (claims marked
+ * done, queued events written), and the answer is "retry" with a Retry-After, so the vendor
+ * redelivers and the claims let only the events not yet handled through.
  */
 import { DEFAULT_DUPLICATE_WINDOW_SECONDS, type CompiledBundle, type CompiledWebhooks } from "../mapping/compiled.ts";
 import { InvalidEventError } from "../mi/event-errors.ts";
@@ -28,6 +34,7 @@ import { ChangeTracker } from "./change-tracker.ts";
 import { planDeviceEvents, UnmappedEventError } from "./device-events.ts";
 import { KnownDevices } from "./known-devices.ts";
 import { createHash } from "node:crypto";
+import type { Deadline } from "../runtime/deadline.ts";
 
 /** SHA-256 of the event's JSON with object keys sorted, so key order in a redelivery does not matter. */
 function contentDigest(event: unknown): string {
@@ -52,7 +59,12 @@ export interface DeliveryDeps {
   now?: () => number;
   /** Where events go when MI does not take them (mapping `webhooks.buffer`); without one the delivery is retried. */
   buffer?: EventBuffer;
+  /** What the delivery may take (the HTTP caller's wait, the Lambda's remaining time); none: unbounded. */
+  deadline?: Deadline;
 }
+
+/** Seconds the vendor is asked to wait before redelivering a delivery that did not fit its budget. */
+export const OVER_BUDGET_RETRY_AFTER_SECONDS = 1;
 
 export interface DeliveryCounts {
   /** Vendor events in the delivery. */
@@ -79,6 +91,10 @@ export interface DeliveryResult {
   counts: DeliveryCounts;
   /** With "retry": why, without values. */
   reason?: string;
+  /** With "retry": when the vendor may redeliver (the answer's Retry-After). */
+  retryAfterSeconds?: number;
+  /** Vendor events not started because the time budget ran out (a redelivery handles them). */
+  notStarted?: number;
 }
 
 interface EventClaim {
@@ -106,26 +122,43 @@ export async function runDelivery(deps: DeliveryDeps, body: unknown): Promise<De
   counts.received = events.length;
 
   for (let i = 0; i < events.length; i++) {
+    if (deps.deadline?.expired) {
+      // Partial progress is kept: a redelivery finds these events claimed done and sends only the rest.
+      const flushed = await flushQueued(deps, run);
+      if (flushed) return flushed;
+      const notStarted = events.length - i;
+      deps.logger.warn("webhook delivery did not fit in the time budget: the vendor is asked to redeliver", { ...counts, notStarted });
+      return { outcome: "retry", counts, reason: "the delivery did not fit in the time budget", retryAfterSeconds: OVER_BUDGET_RETRY_AFTER_SECONDS, notStarted };
+    }
     const outcome = await runEvent(deps, run, body, events[i], i);
     if (outcome !== undefined) {
       await releaseClaims(deps, run.queuedClaims);
       return { outcome: "retry", counts, reason: outcome };
     }
   }
-  if (run.queued.length > 0) {
-    try {
-      await deps.buffer!.write(run.queued);
-    } catch (err) {
-      deps.logger.error("the event buffer did not take the events either: the delivery will be retried", { error: err, events: run.queued.length });
-      await releaseClaims(deps, run.queuedClaims);
-      return { outcome: "retry", counts, reason: "neither managed integrations nor the event buffer accepted the events" };
-    }
-    counts.buffered = run.queued.length;
-    for (const c of run.queuedClaims) await deps.store.put(c.key, { state: "done" } satisfies EventClaim, c.ttl);
-    deps.logger.warn("managed integrations unavailable: events buffered for later delivery", { buffered: counts.buffered });
-  }
+  const flushed = await flushQueued(deps, run);
+  if (flushed) return flushed;
   deps.logger.info("webhook delivery processed", { ...counts });
   return { outcome: "done", counts };
+}
+
+/** Writes the queued events to the buffer and marks their claims done; a "retry" result when it failed. */
+async function flushQueued(deps: DeliveryDeps, run: DeliveryRun): Promise<DeliveryResult | undefined> {
+  if (run.queued.length === 0) return undefined;
+  const counts = run.counts;
+  try {
+    await deps.buffer!.write(run.queued);
+  } catch (err) {
+    deps.logger.error("the event buffer did not take the events either: the delivery will be retried", { error: err, events: run.queued.length });
+    await releaseClaims(deps, run.queuedClaims);
+    return { outcome: "retry", counts, reason: "neither managed integrations nor the event buffer accepted the events" };
+  }
+  counts.buffered += run.queued.length;
+  for (const c of run.queuedClaims) await deps.store.put(c.key, { state: "done" } satisfies EventClaim, c.ttl);
+  deps.logger.warn("managed integrations unavailable: events buffered for later delivery", { buffered: counts.buffered });
+  run.queued = [];
+  run.queuedClaims = [];
+  return undefined;
 }
 
 /** Handles one vendor event; returns a reason when the delivery must be retried. */

@@ -38,6 +38,10 @@ import { discoverDevices, reportDiscoveryFailure, runDiscovery, type DiscoveryPr
 import { reportCommandFailure, resumeCommand, sendCommand, type CommandPlan } from "../operations/send-command.ts";
 import { errorToStatus, isTransient, safeMessage } from "../operations/errors.ts";
 import { isSqsEvent, type BatchResponse, type SqsEvent } from "../events/buffer-consumer.ts";
+import type { BufferedEvent, EventBuffer } from "../events/buffer.ts";
+import { ChangeTracker } from "../events/change-tracker.ts";
+import { valuesCarriedBy, withoutStaleValues, type TrackedValue } from "../events/stale-values.ts";
+import { normalizeEvent } from "../mi/event-normalize.ts";
 
 export interface LambdaContextLike {
   getRemainingTimeInMillis(): number;
@@ -150,6 +154,42 @@ export class Engine {
   private async deferEvents(parts: SendConnectorEventInput[]): Promise<void> {
     const job = createDeferredJob({ operation: EVENT_JOB, payload: await this.jobPayload({ events: parts } satisfies EventJobWork, EVENT_JOB), maxAttempts: EVENT_JOB_MAX_ATTEMPTS });
     await this.dispatchJob(job);
+  }
+
+  /**
+   * The outbox as a webhook delivery's event buffer: DEVICE_EVENTs MI did not take now (and the rest
+   * of their delivery) become ONE outbox job, each request carrying the attribute values to record
+   * once MI accepted it and its order position, so a value a newer event overtook is not sent.
+   * Only with a durable dispatcher (the SQS job queue): in-process work dies with the container,
+   * and then the delivery is refused so that the vendor redelivers.
+   */
+  webhookOutbox(): EventBuffer | undefined {
+    if (!this.deps.dispatcher?.durable) return undefined;
+    return { write: (events) => this.deferWebhookEvents(events) };
+  }
+
+  private async deferWebhookEvents(buffered: BufferedEvent[]): Promise<void> {
+    const events: SendConnectorEventInput[] = [];
+    const tracking: EventTracking[] = [];
+    for (const b of buffered) {
+      let parts: SendConnectorEventInput[];
+      try {
+        parts = normalizeEvent(b.input).events;
+      } catch (err) {
+        if (!(err instanceof InvalidEventError)) throw err;
+        // A retry cannot fix it: logged as lost, with the problems, never the values.
+        this.deps.logger.error("webhook event breaks the SendConnectorEvent model: it is lost", { error: err });
+        continue;
+      }
+      for (const part of parts) {
+        events.push(part);
+        tracking.push({ commits: valuesCarriedBy(part, b.commits), ...(b.order !== undefined ? { order: b.order } : {}) });
+      }
+    }
+    if (events.length === 0) return;
+    const job = createDeferredJob({ operation: EVENT_JOB, payload: await this.jobPayload({ events, tracking } satisfies EventJobWork, EVENT_JOB), maxAttempts: EVENT_JOB_MAX_ATTEMPTS });
+    await this.dispatchJob(job);
+    this.deps.logger.info("webhook events handed to the outbox", { jobId: job.jobId, events: events.length });
   }
 
   async handleMiRequest(event: unknown, context?: LambdaContextLike): Promise<ConnectorResponse> {
@@ -341,15 +381,28 @@ export class Engine {
    * identically (SendConnectorEvent is @idempotent).
    */
   private async deliverEvents(job: DeferredJob, logger: Logger): Promise<void> {
-    const { events } = await this.jobWork<EventJobWork>(job);
+    const { events, tracking } = await this.jobWork<EventJobWork>(job);
     const progressKey = keys.jobProgress(job.jobId);
+    const tracker = new ChangeTracker(this.deps.store);
     let done = (await this.deps.store.get<number>(progressKey)) ?? 0;
     for (; done < events.length; done++) {
-      if (!(await this.directPublisher.publishParts([events[done]!]))) {
+      const tracked = tracking?.[done];
+      const part = tracked ? await withoutStaleValues(events[done]!, tracked.commits, tracked.order, tracker) : events[done]!;
+      if (part === undefined) {
+        logger.info("deferred webhook event dropped: newer values reached managed integrations meanwhile");
+      } else if (!(await this.directPublisher.publishParts([part]))) {
         logger.warn("the user was deactivated: the rest of the deferred events is not sent", { notSent: events.length - done });
         return;
       }
       await this.deps.store.put(progressKey, done + 1, TTL.job);
+      if (part && tracked) {
+        try {
+          for (const c of tracked.commits) await tracker.commit(c.ref, c.value, tracked.order);
+        } catch (err) {
+          // MI has it; the tracker only decides what later events repeat.
+          logger.warn("deferred webhook event sent, but its values were not recorded", { error: err });
+        }
+      }
     }
     logger.info("deferred events delivered", { events: events.length });
   }
@@ -390,6 +443,13 @@ interface JobWork {
 /** The outbox's work: events MI has not taken yet, each one request (already split and checked). */
 interface EventJobWork {
   events: SendConnectorEventInput[];
+  /** Webhook events only, one per request: what to record once MI accepted it, and its order position. */
+  tracking?: EventTracking[];
+}
+
+interface EventTracking {
+  commits: TrackedValue[];
+  order?: number;
 }
 
 /** What the state store holds for a job reference: the work, and the operation it is for. */

@@ -29,6 +29,11 @@ export interface DispatchOptions {
 }
 
 export interface JobDispatcher {
+  /**
+   * True when a dispatched job outlives the container (a queue): only then may work that must not
+   * be lost, such as webhook events MI did not take, be handed over instead of refused.
+   */
+  readonly durable?: boolean;
   /** Resolves once the job has been handed over (durably, for a queue), not when it has run. */
   dispatch(job: DeferredJob, options?: DispatchOptions): Promise<void>;
   /**

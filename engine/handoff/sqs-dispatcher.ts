@@ -44,6 +44,8 @@ export interface SqsJobQueueOptions {
 export class SqsJobQueue implements JobDispatcher, JobQueueControl {
   private client?: Promise<SQSClient>;
   private readonly now: () => number;
+  /** SQS keeps a job until it is done or in the dead-letter queue. */
+  readonly durable = true;
 
   constructor(private readonly options: SqsJobQueueOptions) {
     if (!options.queueUrl) throw new TypeError(`the job queue URL is unknown (${JOB_QUEUE_URL_ENV})`);

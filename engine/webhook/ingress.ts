@@ -9,8 +9,10 @@
  *    misconfigured;
  *  - 503 when MI did not take an event after the client's retries: the vendor redelivers, and
  *    event-id deduplication makes sure nothing is sent twice. With an event buffer (mapping
- *    `webhooks.buffer`) such events are queued instead and the answer is 200; 503 only when the
- *    queue fails too.
+ *    `webhooks.buffer`), or else the engine's durable outbox (the SQS job queue), such events are
+ *    queued instead and the answer is 200; 503 only when the queue fails too;
+ *  - 503 with Retry-After when the delivery does not fit in its time budget (`budgetMs`, bounded by
+ *    the Lambda's remaining time): the events handled so far stay done, the redelivery sends the rest.
  *
  * Environment: C2C_CONNECTOR_ID (required: DEVICE_EVENTs name the connector, and no inbound
  * request carries it here) plus whatever variables the mapping's `verify` and `buffer` name
@@ -28,8 +30,21 @@ import { isHttpEvent, toHttpResponse, toWebhookRequest, type HttpResponseSpec, t
 import { verifyOptionsFor, WebhookSecretSource } from "./secret-source.ts";
 import { DeliveryAuthenticator, refusalStatus } from "./authenticate.ts";
 import { keys, TTL } from "../operations/keys.ts";
+import { Deadline } from "../runtime/deadline.ts";
 
 export const CONNECTOR_ID_ENV = "C2C_CONNECTOR_ID";
+/**
+ * How long a delivery may take before it is answered. Vendors wait 5-30 s for a webhook answer
+ * (Google Pub/Sub push: 10 s by default); 5 s leaves the slowest of them room to spare.
+ */
+export const DEFAULT_WEBHOOK_BUDGET_MS = 5000;
+/** Kept back from the budget to write queued events and answer once the budget is used up. */
+export const WEBHOOK_RESERVE_MS = 300;
+/**
+ * Requests to MI end this much before the delivery's deadline: when MI is slow, the events left
+ * can still go to the buffer (planning them costs a few store reads each) instead of being refused.
+ */
+export const WEBHOOK_BUFFERING_RESERVE_MS = 500;
 
 export interface WebhookHandlerOptions {
   /** Where C2C_CONNECTOR_ID and webhook secrets are read; default process.env (read per delivery). */
@@ -43,6 +58,8 @@ export interface WebhookHandlerOptions {
   buffer?: EventBuffer;
   /** Key caches for HTTP message signatures and bearer tokens (tests shorten the JWKS cooldown). */
   authenticator?: DeliveryAuthenticator;
+  /** Time a delivery may take, further bounded by the Lambda's remaining time. Default DEFAULT_WEBHOOK_BUDGET_MS. */
+  budgetMs?: number;
 }
 
 export type WebhookHandler = (event: unknown, context?: LambdaContextLike) => Promise<unknown>;
@@ -52,27 +69,30 @@ export function createWebhookHandler(engine: Engine, options: WebhookHandlerOpti
   const logger = deps.logger.child({ source: "webhook" });
   const env = () => options.env ?? process.env;
   const secrets = options.secrets ?? new WebhookSecretSource({ env: options.env, secrets: deps.logger.secretRegistry });
-  // No deferral fallback: an event MI does not take must fail the delivery, not be acknowledged.
+  // No deferral fallback: an event MI does not take goes to the delivery's buffer (which records
+  // its claim and tracked values) or fails the delivery; it is never acknowledged and dropped.
   const publisher = new EventPublisher(deps.sink, deps.store, logger);
   const now = options.now ?? Date.now;
   const bufferSpec = deps.bundle.webhooks?.buffer;
-  const buffer = bufferSpec ? (options.buffer ?? sqsEventBufferFromEnv(bufferSpec.queueUrlEnv, env)) : undefined;
+  // The mapping's own buffer, else the outbox when it is durable, else none (the vendor redelivers).
+  const buffer = bufferSpec ? (options.buffer ?? sqsEventBufferFromEnv(bufferSpec.queueUrlEnv, env)) : engine.webhookOutbox();
   const authenticator = options.authenticator ?? new DeliveryAuthenticator();
 
-  return async (event) => {
+  return async (event, context) => {
+    const deadline = Deadline.fromLambdaContext(context, { budgetMs: (options.budgetMs ?? DEFAULT_WEBHOOK_BUDGET_MS) - WEBHOOK_RESERVE_MS }, now);
     if (!isHttpEvent(event)) return ack(400, "event is neither a managed integrations request nor a webhook delivery");
     const answer = (spec: HttpResponseSpec) => toHttpResponse(event, spec);
     const webhooks = deps.bundle.webhooks;
     if (!webhooks) return answer(text(404, "this connector accepts no webhooks"));
     try {
-      return answer(await handleDelivery(toWebhookRequest(event), webhooks));
+      return answer(await handleDelivery(toWebhookRequest(event), webhooks, deadline));
     } catch (err) {
       logger.error("webhook delivery failed", { error: err });
       return answer(text(500, "internal error"));
     }
   };
 
-  async function handleDelivery(req: WebhookRequest, webhooks: CompiledWebhooks): Promise<HttpResponseSpec> {
+  async function handleDelivery(req: WebhookRequest, webhooks: CompiledWebhooks, deadline: Deadline): Promise<HttpResponseSpec> {
     let body: unknown;
     let bodyError: WebhookBodyError | undefined;
     try {
@@ -142,7 +162,7 @@ export function createWebhookHandler(engine: Engine, options: WebhookHandlerOpti
       return text(500, "connector id is not configured");
     }
     const result = await runDelivery(
-      { bundle: deps.bundle, webhooks, evaluator: engine.evaluator, store: deps.store, publisher, logger, connectorId, leaseMs: options.leaseMs, now, buffer },
+      { bundle: deps.bundle, webhooks, evaluator: engine.evaluator, store: deps.store, publisher: publisher.within(deadline.child(deadline.remainingMs() - WEBHOOK_BUFFERING_RESERVE_MS)), logger, connectorId, leaseMs: options.leaseMs, now, buffer, deadline },
       body,
     );
     if (result.counts.received === 0 && body !== undefined && !readAsJson(req, body)) {
@@ -154,7 +174,9 @@ export function createWebhookHandler(engine: Engine, options: WebhookHandlerOpti
     }
     if (result.outcome === "retry") {
       logger.warn("webhook delivery not acknowledged: the vendor should redeliver", { reason: result.reason, ...result.counts });
-      return json(503, { status: "retry", reason: result.reason });
+      const spec = json(503, { status: "retry", reason: result.reason });
+      if (result.retryAfterSeconds !== undefined) spec.headers = { ...spec.headers, "retry-after": String(result.retryAfterSeconds) };
+      return spec;
     }
     return remember(json(200, { status: "ok", ...result.counts }));
   }

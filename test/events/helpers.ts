@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { loadAndValidateBundle } from "../../engine/mapping/bundle.ts";
 import type { CompiledBundle } from "../../engine/mapping/compiled.ts";
 import { createEngine } from "../../engine/handler/create-handler.ts";
-import type { Engine } from "../../engine/handler/engine.ts";
+import type { Engine, LambdaContextLike } from "../../engine/handler/engine.ts";
 import { SendConnectorEventClient } from "../../engine/mi/client.ts";
 import type { EventSink } from "../../engine/mi/send-connector-event.ts";
 import { LOCAL_TEST_CREDENTIALS, type MiEmulator } from "../../engine/local/mi-emulator.ts";
@@ -32,13 +32,22 @@ export interface Rig {
   engine: Engine;
   store: StateStore;
   logs: LogRecord[];
-  deliver(body: unknown, opts?: { timestamp?: number; secret?: string; query?: Record<string, string>; signature?: string; contentType?: string }): Promise<HttpResponse>;
+  deliver(body: unknown, opts?: { timestamp?: number; secret?: string; query?: Record<string, string>; signature?: string; contentType?: string; context?: LambdaContextLike }): Promise<HttpResponse>;
 }
 
 export function rig(
   bundle: CompiledBundle,
   mi: MiEmulator,
-  opts: { store?: StateStore; env?: Record<string, string | undefined>; handler?: Partial<WebhookHandlerOptions>; wrapSink?: (inner: EventSink) => EventSink } = {},
+  opts: {
+    store?: StateStore;
+    env?: Record<string, string | undefined>;
+    handler?: Partial<WebhookHandlerOptions>;
+    wrapSink?: (inner: EventSink) => EventSink;
+    /** The engine's own environment (the job queue, for the outbox); default none: an in-process dispatcher. */
+    engineEnv?: NodeJS.ProcessEnv;
+    /** The SendConnectorEvent client's attempts (default 3). */
+    miAttempts?: number;
+  } = {},
 ): Rig {
   const logs: LogRecord[] = [];
   const logger = new RedactingLogger(memorySink(logs));
@@ -47,13 +56,13 @@ export function rig(
     endpoint: mi.url,
     region: mi.region,
     credentials: async () => ({ ...LOCAL_TEST_CREDENTIALS }),
-    maxAttempts: 3,
+    maxAttempts: opts.miAttempts ?? 3,
     baseDelayMs: 5,
     maxDelayMs: 20,
   });
   const sink = opts.wrapSink ? opts.wrapSink(client) : client;
   // The default (in-process) dispatcher stays: an event wrongly deferred to a job would show up.
-  const engine = createEngine(bundle, { store, logger, sink }, {});
+  const engine = createEngine(bundle, { store, logger, sink }, opts.engineEnv ?? {});
   engine.deps.webhook = createWebhookHandler(engine, {
     env: opts.env ?? { ACME_WEBHOOK_SECRET: ACME_SECRET, C2C_CONNECTOR_ID: CONNECTOR_ID },
     ...opts.handler,
@@ -75,7 +84,7 @@ export function rig(
         body: raw,
         isBase64Encoded: false,
       };
-      return (await engine.handle(event)) as HttpResponse;
+      return (await engine.handle(event, d.context)) as HttpResponse;
     },
   };
 }
