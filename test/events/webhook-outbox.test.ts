@@ -18,6 +18,7 @@ import type { CompiledBundle } from "../../engine/mapping/compiled.ts";
 import { keys } from "../../engine/operations/keys.ts";
 import type { BatchResponse } from "../../engine/events/buffer-consumer.ts";
 import type { Engine } from "../../engine/handler/engine.ts";
+import type { WebhookHandlerOptions } from "../../engine/webhook/ingress.ts";
 import { acmeBundle, CONNECTOR_ID, contactEvent, json, rig, type Rig } from "./helpers.ts";
 
 const QUEUE = "acme-outbox";
@@ -55,7 +56,7 @@ async function sharedStore(): Promise<StateStore> {
 }
 
 /** One container of the function, with the job queue (and so the outbox) configured. */
-function container(store: StateStore, handler: Parameters<typeof rig>[2]["handler"] = {}): Rig {
+function container(store: StateStore, handler: Partial<WebhookHandlerOptions> = {}): Rig {
   return rig(bundle, mi, {
     store,
     miAttempts: 2,
