@@ -13,6 +13,9 @@
  *      CPU, wall, peak RSS and the CPU growth factor from 10k to 50k
  *  (f) signed SendConnectorEvent calls per second and CPU per event, engine client and floor,
  *      against the MI emulator in its own process
+ *  (g) webhook deliveries end to end (bench/webhook-events.ts): a signed vendor delivery ->
+ *      verify, translate, known-device diff, SigV4, send, in a fresh process of the Netatmo
+ *      artifact; deliveries per second and CPU per delivery, plus a --cpu-prof summary
  *
  * Environment: BENCH_QUICK=1 for fewer runs (smoke run).
  */
@@ -31,6 +34,7 @@ import type { SendConnectorEventInput } from "../engine/mi/send-connector-event.
 import { startFakeLifx, lightId, type FakeLifx } from "./fake-lifx.ts";
 import { COLD_START_CHILD, DISCOVERY_CHILD, EMPTY_CHILD } from "./children.ts";
 import { summarizeProfile, type ProfileSummary } from "./profile.ts";
+import { webhookEvents } from "./webhook-events.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const BUNDLE = "lifx";
@@ -440,6 +444,19 @@ async function main() {
     const discovery = await discoveryScaling(env, mi, modules);
     console.log("events per second ...");
     const events = await eventsPerSecond();
+    console.log("webhook deliveries end to end ...");
+    const hooks = await webhookEvents({ runs: EVENTS_RUNS, seconds: EVENTS_SECONDS, concurrency: EVENTS_CONCURRENCY, region: REGION, profile: !QUICK });
+    const hookFailed = hooks.runs.reduce((n, r) => n + r.failed, 0);
+    if (hookFailed) throw new Error(`webhook deliveries: ${hookFailed} not answered 200 with one event sent: ${JSON.stringify(hooks.runs.find((r) => r.lastError)?.lastError).slice(0, 500)}`);
+    const webhooks = {
+      bundle: hooks.bundle,
+      concurrency: hooks.concurrency,
+      seconds: hooks.seconds,
+      perSecond: stats(hooks.runs.map((r) => r.perSecond), 0),
+      cpuMicrosPerDelivery: stats(hooks.runs.map((r) => r.cpuMicrosPerEvent), 0),
+      emulator: hooks.emulator,
+      profile: hooks.profile,
+    };
 
     const warm = ops.filter((o) => o.operation !== "AWS.DeactivateUser").map((o) => ({ operation: o.operation, overReference: ratio(o.engine, o.reference), overFloor: ratio(o.engine, o.floor) }));
     const coldOverReference = ratio(cold.engine.processStartToAckMs, cold.reference.processStartToAckMs);
@@ -480,6 +497,10 @@ async function main() {
         engineOverFloorCpu: ratio(events.engine.cpuMicrosPerEvent, events.floor.cpuMicrosPerEvent),
         met: events.engine.perSecond.median >= TARGETS.eventsPerSecond && events.engine.cpuMicrosPerEvent.median <= TARGETS.cpuMicrosPerEvent,
       },
+      webhooks: {
+        ...webhooks,
+        met: webhooks.perSecond.median >= TARGETS.eventsPerSecond && webhooks.cpuMicrosPerDelivery.median <= TARGETS.cpuMicrosPerEvent,
+      },
       durationSeconds: 0,
     };
     results.durationSeconds = round((performance.now() - started) / 1000, 1);
@@ -513,6 +534,8 @@ function report(r: any): string {
         ["discovery CPU growth 10k -> 50k", `${r.discovery.cpuGrowth10kTo50k.engine}x`, "", `${r.discovery.cpuGrowth10kTo50k.floor}x`, "", "", `<= ${TARGETS.discoveryGrowth10kTo50k}x`, verdict(r.discovery.cpuGrowth10kTo50k.engine <= TARGETS.discoveryGrowth10kTo50k)],
         ["signed events/s, one process", fmt(r.events.engine.perSecond), "", fmt(r.events.floor.perSecond), "", "", `>= ${TARGETS.eventsPerSecond}`, verdict(r.events.engine.perSecond.median >= TARGETS.eventsPerSecond)],
         ["  CPU per event, µs", fmt(r.events.engine.cpuMicrosPerEvent), "", fmt(r.events.floor.cpuMicrosPerEvent), "", `${r.events.engineOverFloorCpu}x`, `<= ${TARGETS.cpuMicrosPerEvent} µs`, verdict(r.events.engine.cpuMicrosPerEvent.median <= TARGETS.cpuMicrosPerEvent)],
+        [`webhook deliveries/s end to end (${r.webhooks.bundle})`, fmt(r.webhooks.perSecond), "", "", "", "", `>= ${TARGETS.eventsPerSecond}`, verdict(r.webhooks.perSecond.median >= TARGETS.eventsPerSecond)],
+        ["  CPU per delivery, µs", fmt(r.webhooks.cpuMicrosPerDelivery), "", "", "", "", `<= ${TARGETS.cpuMicrosPerEvent} µs`, verdict(r.webhooks.cpuMicrosPerDelivery.median <= TARGETS.cpuMicrosPerEvent)],
         ["function.zip", `${(r.artifact.zipBytes / 1024).toFixed(0)} KB`, "", "", "", "", "<= 1024 KB", verdict(r.artifact.met)],
       ],
     ),
@@ -528,6 +551,10 @@ function report(r: any): string {
   out.push(table(["module", "self ms"], r.coldStart.profile.modules.map((m: any) => [m.module, m.selfMs])));
   out.push("\n...and the busiest functions\n");
   out.push(table(["function", "where", "self ms"], r.coldStart.profile.functions.map((f: any) => [f.name, f.where, f.selfMs])));
+  if (r.webhooks.profile) {
+    out.push(`\nWebhook deliveries, --cpu-prof (${r.webhooks.profile.totalMs} ms sampled): the busiest functions\n`);
+    out.push(table(["function", "where", "self ms"], r.webhooks.profile.functions.map((f: any) => [f.name, f.where, f.selfMs])));
+  }
   return out.join("\n");
 }
 

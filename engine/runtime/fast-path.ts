@@ -118,6 +118,7 @@ function guard(v: unknown): unknown {
 }
 
 function binary(n: Node): Compiled {
+  if (n.value === "in") return includes(n);
   const l = node(n.lhs);
   const r = node(n.rhs);
   switch (n.value) {
@@ -174,15 +175,113 @@ function binary(n: Node): Compiled {
 
 function call(n: Node): Compiled {
   if (n.procedure?.type !== "variable") throw new Unsupported();
-  const f = conversionFunctions[n.procedure.value];
-  if (!f) throw new Unsupported();
+  const name = n.procedure.value as string;
   const args = (n.arguments as Node[]).map(node);
+  const builtin = BUILTINS[name];
+  if (builtin) {
+    if (args.length !== 1) throw new Unsupported(); // $not() takes the context: JSONata's business
+    const [a] = args as [Compiled];
+    return (s) => builtin(a(s));
+  }
+  const f = conversionFunctions[name];
+  if (!f) throw new Unsupported();
+  const admit = admission(f.signature, args.length);
   return (s) => {
     const values = args.map((a) => a(s));
-    // Only numbers go straight in: JSONata's signature checks and coercions decide the rest.
-    if (!values.every((v) => v === undefined || typeof v === "number")) throw BAIL;
-    // An undefined argument reaches the function as undefined in JSONata too: same result.
+    if (!admit(values)) throw BAIL;
     return f.fn(...values);
+  };
+}
+
+/**
+ * JSONata built-ins whose answer over the values the fast path lets through (no arrays, no
+ * functions: `guard` bails on those) is plain: `$not` negates JSONata's boolean cast (objects
+ * bail in `truthy`), `$exists` tells whether there is a value. Both give undefined/false for
+ * a missing value, as JSONata does.
+ */
+const BUILTINS: Record<string, (v: unknown) => unknown> = {
+  not: (v) => (v === undefined ? undefined : !truthy(v)),
+  exists: (v) => v !== undefined,
+};
+
+const NUMERIC_SIGNATURE = "<(nsl):n>";
+
+/**
+ * Which argument values may go straight to a conversion function. JSONata checks the call
+ * against the function's signature and, for the scalar and object types used here, passes the
+ * values on unchanged (a missing value included), so a value whose type the signature names is
+ * exactly what JSONata would hand over. Numeric functions take numbers only (their string
+ * coercion stays JSONata-checked); anything else, or more arguments than the signature has,
+ * steps aside.
+ */
+function admission(signature: string | undefined, argc: number): (values: unknown[]) => boolean {
+  if (signature === undefined) throw new Unsupported();
+  if (signature === NUMERIC_SIGNATURE) return (values) => values.every((v) => v === undefined || typeof v === "number");
+  const params = signatureParams(signature);
+  if (!params || argc > params.length || params.slice(argc).some((p) => !p.optional)) throw new Unsupported();
+  return (values) => values.every((v, i) => v === undefined || params[i]!.types.includes(typeLetter(v)));
+}
+
+/** `<(snbl)ox?:x>` -> [{types: "snbl"}, {types: "o"}, {types: "snblo", optional}]; undefined for what this does not read. */
+function signatureParams(signature: string): Array<{ types: string; optional: boolean }> | undefined {
+  const m = /^<([^:>]*)(?::[a-z]+)?>$/.exec(signature);
+  if (!m) return undefined;
+  const params: Array<{ types: string; optional: boolean }> = [];
+  const body = m[1]!;
+  for (let i = 0; i < body.length; ) {
+    let types: string;
+    if (body[i] === "(") {
+      const end = body.indexOf(")", i);
+      if (end < 0) return undefined;
+      types = body.slice(i + 1, end);
+      i = end + 1;
+    } else types = body[i++]!;
+    if (!/^[snblox]+$/.test(types)) return undefined; // arrays, functions, context (-) and the like
+    const optional = body[i] === "?";
+    if (optional) i++;
+    params.push({ types: types.replace("x", "snblo"), optional });
+  }
+  return params;
+}
+
+/** JSONata's type letter of a value the fast path lets through. */
+function typeLetter(v: unknown): string {
+  if (v === null) return "l";
+  switch (typeof v) {
+    case "string":
+      return "s";
+    case "number":
+      return "n";
+    case "boolean":
+      return "b";
+    case "object":
+      return Array.isArray(v) ? "a" : "o";
+    default:
+      return "?";
+  }
+}
+
+/**
+ * `x in [...]` / `x in y`: JSONata's strict equality against each element (a single value on
+ * the right counts as a list of one); false when either side is missing. The right side is a
+ * list of literals or any value the fast path computes (a path giving an array bails).
+ */
+function includes(n: Node): Compiled {
+  const l = node(n.lhs);
+  const rhs = n.rhs as Node;
+  const literal = rhs.type === "unary" && rhs.value === "[" && (rhs.expressions as Node[]).every((e) => ["string", "number", "value"].includes(e.type) && !MODIFIERS.some((k) => k !== "consarray" && e[k] !== undefined));
+  if (rhs.type === "unary" && rhs.value === "[" && (!literal || MODIFIERS.some((k) => k !== "consarray" && rhs[k] !== undefined))) throw new Unsupported();
+  const list = literal ? (rhs.expressions as Node[]).map((e) => e.value as unknown) : undefined;
+  const r = literal ? undefined : node(rhs);
+  return (s) => {
+    const a = l(s);
+    if (a === undefined) return false;
+    if (isObject(a)) throw BAIL;
+    if (list) return list.includes(a);
+    const b = r!(s);
+    if (b === undefined) return false;
+    if (isObject(b)) throw BAIL;
+    return a === b;
   };
 }
 

@@ -124,6 +124,34 @@ describe("normalizeEvent", () => {
   });
 });
 
+describe("normalizeEvent checks an event once", () => {
+  it("hands back a part it produced as it is", () => {
+    const { events } = normalizeEvent(deviceEvent([{ id: "0x0006", attributes: { "0x0000": true } }], { Message: "é ok" }));
+    const part = events[0]!;
+    const again = normalizeEvent(part);
+    expect(again.events).toHaveLength(1);
+    expect(again.events[0]).toBe(part);
+    expect(again.problems).toEqual([]);
+  });
+
+  it("does not run the schema check again for a part it produced (the publisher's parts reach the client so)", () => {
+    const { events } = normalizeEvent(deviceEvent([{ id: "0x0006", attributes: { "0x0000": true } }]));
+    const part = events[0]!;
+    // Changing a produced part breaks the contract (nothing does); it shows the second call trusts the first.
+    (part as unknown as Record<string, unknown>).StatusCode = "changed afterwards";
+    expect(() => normalizeEvent(part)).not.toThrow();
+  });
+
+  it("checks a copy or anything it did not produce", () => {
+    const { events } = normalizeEvent(deviceEvent([{ id: "0x0006", attributes: { "0x0000": true } }]));
+    const copy = { ...events[0]!, StatusCode: "not a number" as unknown as number };
+    expect(() => normalizeEvent(copy)).toThrow(InvalidEventError);
+    // Rebuilt from JSON (an outbox part read back from the store): validated again.
+    const rebuilt = JSON.parse(JSON.stringify(events[0]));
+    expect(normalizeEvent(rebuilt).events[0]).not.toBe(rebuilt);
+  });
+});
+
 describe("RecordingEventSink", () => {
   it("records normalized bodies without the ConnectorId label and refuses invalid events", async () => {
     const sink = new RecordingEventSink();

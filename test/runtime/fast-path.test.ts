@@ -109,6 +109,40 @@ describe("fast path corner cases", () => {
     ["$device.power = 'on'", {}, { device: { power: "on" } }],
     ["$", { a: 1 }],
     ["undefined", { a: 1 }],
+    ["a in ['x', 'y']", { a: "x" }],
+    ["a in ['x', 'y']", { a: "z" }],
+    ["a in ['x', 'y']", {}],
+    ["a in [1, 'x', true, null]", { a: 1 }],
+    ["a in [1, 'x', true, null]", { a: null }],
+    ["a in [1, 'x', true, null]", { a: "1" }],
+    ["a in ['x']", { a: ["x"] }],
+    ["a in ['x']", { a: { x: 1 } }],
+    ["a in b", { a: "x", b: "x" }],
+    ["a in b", { a: "x", b: ["y", "x"] }],
+    ["a in b", { a: "x" }],
+    ["$not(a in ['x', 'y'])", { a: "y" }],
+    ["$not(a)", {}],
+    ["$not(a)", { a: 0 }],
+    ["$not(a)", { a: "" }],
+    ["$not(a)", { a: "no" }],
+    ["$not(a)", { a: null }],
+    ["$not(a)", { a: {} }],
+    ["$not(a)", { a: [] }],
+    ["$exists(a)", {}],
+    ["$exists(a)", { a: null }],
+    ["$exists(a)", { a: false }],
+    ["$exists(a.b)", { a: [{ b: 1 }] }],
+    ["$enumMap(a, { 'x': 1, 'y': 2 })", { a: "x" }],
+    ["$enumMap(a, { 'x': 1, 'y': 2 })", { a: "z" }],
+    ["$enumMap(a, { 'x': 1, 'y': 2 }, 9)", { a: "z" }],
+    ["$enumMap(a, { 'x': 1, 'y': 2 })", {}],
+    ["$enumMap(a, { 'x': 1, 'y': 2 })", { a: null }],
+    ["$enumMap(a, { '1': 'one' })", { a: 1 }],
+    ["$enumMap(a, { 'true': 'yes' })", { a: true }],
+    ["$enumMap(a, b)", { a: "x", b: "notamap" }],
+    ["$enumMap(a, { 'x': 1 })", { a: { x: 1 } }],
+    ["$enumReverse(a, { 'heat': 4, 'off': 0 })", { a: 4 }],
+    ["$enumReverse(a, { 'heat': 4, 'off': 0 })", { a: "4" }],
   ];
   it.each(cases)("%s over %j", async (src, input, bindings = {}) => {
     const f = viaFast(src, input, bindings);
@@ -124,6 +158,20 @@ describe("fast path corner cases", () => {
     expect(viaFast("$string(a)", {}, {}).none).toBe(true);
     expect(viaFast("$sort(a, function($x, $y) { $x > $y })", {}, {}).none).toBe(true);
     expect(viaFast("$sort(a.b)[0]", { a: [{ b: [[1]] }, { b: 2 }] }, {}).bail).toBe(true);
+    expect(viaFast("a in ['x']", { a: ["x"] }, {}).bail).toBe(true);
+    expect(viaFast("a in b", { a: "x", b: ["x"] }, {}).bail).toBe(true);
+    expect(viaFast("$not(a)", { a: {} }, {}).bail).toBe(true);
+    expect(viaFast("a in [b]", {}, {}).none).toBe(true);
+    expect(viaFast("$not()", {}, {}).none).toBe(true);
+  });
+
+  it("answers the shapes webhooks and reads are made of without JSONata", () => {
+    // What a webhook's ignore rule and a mode read look like (the Netatmo bundle's); each of
+    // these went through JSONata's asynchronous evaluator on every event before.
+    expect(viaFast("$not(event_type in ['set_point', 'therm_mode'])", { event_type: "set_point" }, {})).toEqual({ value: false });
+    expect(viaFast("body.push_type in ['webhook_activation']", undefined, { body: {} }).bail).toBeUndefined();
+    expect(viaFast("$enumMap(mode, { 'manual': 1, 'schedule': 0 }, 0)", { mode: "manual" }, {})).toEqual({ value: 1 });
+    expect(viaFast("$exists(name) ? name : 'unnamed'", {}, {})).toEqual({ value: "unnamed" });
   });
 });
 
@@ -140,6 +188,12 @@ describe("fast path aggregates over path sequences", () => {
     "$distinct(a.b)[0]",
     "$distinct(a.b)",
     "$sort(a.b.c)[0]",
+    "$not(a.b)",
+    "$exists(a.b)",
+    "a.b in ['x', 2, true, null, '10']",
+    "a.b.c in 'x'",
+    "$enumMap(a.b, { 'x': 1, '2': 'two', 'true': 't', 'null': 'n' }, 0)",
+    "$enumReverse(a.b, { 'x': 'x', 'two': 2 })",
   ];
   // Deterministic pseudo-random shapes: arrays and single objects along the path, missing
   // fields, nulls, mixed types, nested arrays.
