@@ -35,6 +35,7 @@ import type { Segment } from "./diagnostics.ts";
 import type { PositionResolver } from "./load.ts";
 import type { Account, Attribute, Call, Cluster, Command, ConnectorMapping, Endpoint, ErrorRule, Profile, Refusal, Webhooks } from "./mapping.types.ts";
 import { parseConfirmKey } from "./matter-refs.ts";
+import { applyLightingSemantics } from "./lighting.ts";
 
 type TypedLimits = TypedElement["limits"];
 
@@ -293,10 +294,13 @@ class BundleCompiler {
 
   private endpoint(endpoint: Endpoint, path: Segment[]): CompiledEndpoint {
     const resolved = Object.entries(endpoint.clusters).map(([key, cluster]) => ({ key, cluster, def: this.lookup(this.table.cluster(key), "cluster", key, path) }));
+    const deviceTypes = endpoint.deviceTypes.map((ref) => this.lookup(this.table.deviceType(ref), "device type", ref, path));
+    const clusters = resolved.map(({ key, cluster, def }) => ({ def, compiled: this.cluster(def, cluster, [...path, "clusters", key]) }));
+    applyLightingSemantics(clusters, deviceTypes);
     const out: CompiledEndpoint = {
       id: endpoint.forEach !== undefined ? `forEach:${path[path.length - 1]}` : endpoint.id!,
-      deviceTypes: endpoint.deviceTypes.map((ref) => this.lookup(this.table.deviceType(ref), "device type", ref, path).specName),
-      clusters: resolved.map(({ key, cluster, def }) => this.cluster(def, cluster, [...path, "clusters", key])),
+      deviceTypes: deviceTypes.map((dt) => dt.specName),
+      clusters: clusters.map((c) => c.compiled),
     };
     if (endpoint.when !== undefined) out.when = this.expr(endpoint.when, [...path, "when"]);
     if (endpoint.forEach !== undefined) {

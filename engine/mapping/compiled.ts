@@ -109,6 +109,13 @@ export interface CompiledAttribute {
   constant?: unknown;
   hasConstant: boolean;
   write?: CompiledAction;
+  /**
+   * CurrentLevel of a light (Level Control with the Lighting feature): a value below 1 is no
+   * level, the light is off; it is left out so the level stays what it was (engine/mapping/lighting.ts).
+   */
+  lightLevel?: true;
+  /** OnOff.OnOff of a light: the endpoint's CurrentLevel expression; a level of 0 reads as off. */
+  offAtLevelZero?: Expr;
 }
 
 export interface CompiledField {

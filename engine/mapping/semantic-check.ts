@@ -402,6 +402,7 @@ function checkCluster(
       continue;
     }
     checkAction(doc, command, at, `command ${def.name}.${cmd.name}`, report);
+    checkZeroAsMissing(command, at, def, cmd, report);
     checkConfirms(command, at, def, endpointClusters, report, table);
     checkResponseFields(command, at, def, cmd, report, table);
   }
@@ -422,6 +423,55 @@ function checkCluster(
     }
   }
   return readable;
+}
+
+/**
+ * `fields.TransitionTime ? a : b` takes b for 0, because 0 is falsy in JSONata: a TransitionTime
+ * of 0 (instant) would get the vendor's default instead. Any numeric command field tested for
+ * truth alone has this problem; the fix is an explicit `$exists(...)` test or a helper such as
+ * `$transitionSeconds(fields.TransitionTime, default)`.
+ */
+function checkZeroAsMissing(action: unknown, path: Segment[], def: ClusterDef, cmd: CommandDef, report: Reporter): void {
+  const numeric = new Map(cmd.fields.filter((f) => ["int", "float"].includes(valueTypeOf(f, def).kind)).map((f) => [f.name.toLowerCase(), f.name]));
+  if (numeric.size === 0) return;
+  visitStrings(action, path, (src, at) => {
+    let ast: unknown;
+    try {
+      ast = jsonata(src).ast();
+    } catch {
+      return; // reported by the JSONata syntax check
+    }
+    for (const name of truthTestedFields(ast)) {
+      const field = numeric.get(name.toLowerCase());
+      if (field) {
+        report.warning(at, "jsonata/zero-as-missing", `\`fields.${field} ? ...\` treats ${field} 0 as missing (0 is falsy in JSONata)`, `test $exists(fields.${field}) instead${field === "TransitionTime" ? ", or use $transitionSeconds(fields.TransitionTime, default) / $transitionMillis(...)" : ""}`);
+      }
+    }
+  });
+}
+
+function visitStrings(value: unknown, path: Segment[], visit: (src: string, path: Segment[]) => void): void {
+  if (typeof value === "string") visit(value, path);
+  else if (Array.isArray(value)) value.forEach((v, i) => visitStrings(v, [...path, i], visit));
+  else if (isRecord(value)) for (const [k, v] of Object.entries(value)) visitStrings(v, [...path, k], visit);
+}
+
+/** Names of `fields.X` / `$fields.X` paths used as the condition of a `? :`, anywhere in the AST. */
+function truthTestedFields(ast: unknown): string[] {
+  const out: string[] = [];
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(walk);
+    if (!isRecord(node)) return;
+    if (node.type === "condition" && isRecord(node.condition)) {
+      const steps = node.condition.type === "path" && Array.isArray(node.condition.steps) ? (node.condition.steps as Json[]) : [];
+      const head = steps[0];
+      const viaFields = head && ((head.type === "name" && head.value === "fields") || (head.type === "variable" && head.value === "fields"));
+      if (viaFields && steps.length === 2 && (steps[1].type === "name" || steps[1].type === "string")) out.push(String(steps[1].value));
+    }
+    for (const v of Object.values(node)) if (typeof v === "object") walk(v);
+  };
+  walk(ast);
+  return out;
 }
 
 function checkConfirms(action: unknown, path: Segment[], def: ClusterDef, endpointClusters: Map<string, ClusterDef>, report: Reporter, table: ClusterTable): void {

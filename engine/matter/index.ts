@@ -5,3 +5,4 @@ export { ClusterTable, parseElementRequirement, type MatterRef } from "./cluster
 export * from "./conformance.ts";
 export * from "./device-types.ts";
 export { editDistance, normalizeName, suggest } from "./suggest.ts";
+export * from "./features.ts";

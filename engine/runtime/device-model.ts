@@ -103,6 +103,13 @@ export async function readCluster(
       if (v instanceof Promise) v = await v;
     }
     else if (a.hasConstant) v = a.constant;
+    // A light is never at level 0: it is off (OnOff false) and keeps its level (engine/mapping/lighting.ts).
+    if (a.lightLevel && typeof v === "number" && v < 1) continue;
+    if (a.offAtLevelZero) {
+      let level = evaluator.evaluateNow(a.offAtLevelZero, device, b);
+      if (level instanceof Promise) level = await level;
+      if (typeof level === "number" && level < 1) v = false;
+    }
     if (admitValue(a.valueType, v, a.read?.at ?? `constant of ${cluster.name}.${a.name}`, `${cluster.name}.${a.name}`, log)) values.set(a.hexId, v);
   }
   return values;

@@ -25,6 +25,8 @@ import {
   percentFromSaturation,
   saturationFromFraction,
   saturationFromPercent,
+  transitionMillis,
+  transitionSeconds,
 } from "./functions/lighting.ts";
 import {
   celsiusFromCentiCelsius,
@@ -47,9 +49,19 @@ export interface ConversionFunction {
 const NUMERIC = "<(nsl):n>";
 
 export const conversionFunctions: Record<string, ConversionFunction> = {
-  levelFromPercent: { fn: levelFromPercent, signature: NUMERIC, doc: "Percent 0..100 -> Matter level 0..254 (rounded, clamped)." },
+  levelFromPercent: { fn: levelFromPercent, signature: NUMERIC, doc: "Percent 0..100 -> Matter level 0..254 (rounded, clamped; above 0 at least 1)." },
   percentFromLevel: { fn: percentFromLevel, signature: NUMERIC, doc: "Matter level 0..254 -> percent 0..100, 1 decimal (127 -> 50)." },
-  levelFromFraction: { fn: levelFromFraction, signature: NUMERIC, doc: "Fraction 0..1 -> Matter level 0..254 (rounded, clamped)." },
+  levelFromFraction: { fn: levelFromFraction, signature: NUMERIC, doc: "Fraction 0..1 -> Matter level 0..254 (rounded, clamped; above 0 at least 1)." },
+  transitionSeconds: {
+    fn: transitionSeconds,
+    signature: "<(nsl)(nsl)?:n>",
+    doc: "Matter TransitionTime (0.1 s) -> seconds; 0 stays 0 (instant), missing/null -> the second argument.",
+  },
+  transitionMillis: {
+    fn: transitionMillis,
+    signature: "<(nsl)(nsl)?:n>",
+    doc: "Matter TransitionTime (0.1 s) -> milliseconds; 0 stays 0 (instant), missing/null -> the second argument.",
+  },
   fractionFromLevel: { fn: fractionFromLevel, signature: NUMERIC, doc: "Matter level 0..254 -> fraction 0..1, 4 decimals." },
   hueFromDegrees: { fn: hueFromDegrees, signature: NUMERIC, doc: "Degrees (wrapped modulo 360) -> Matter hue 0..254." },
   degreesFromHue: { fn: degreesFromHue, signature: NUMERIC, doc: "Matter hue 0..254 -> degrees 0..360, 1 decimal." },

@@ -43,7 +43,9 @@ describe("a valid bundle", () => {
     const onOff = cluster(bundle, "OnOff");
     expect(onOff.revision).toBeGreaterThanOrEqual(1);
     expect(onOff.attributes).toEqual([
-      { id: 0, hexId: "0x0000", name: "OnOff", type: "bool", valueType: { type: "bool", kind: "bool" }, hasConstant: false, read: { src: "power = 'on'", at: expect.stringMatching(/connector\.yaml:\d+:\d+$/) } },
+      { id: 0, hexId: "0x0000", name: "OnOff", type: "bool", valueType: { type: "bool", kind: "bool" }, hasConstant: false, read: { src: "power = 'on'", at: expect.stringMatching(/connector\.yaml:\d+:\d+$/) },
+        // A Dimmable Light has Level Control's Lighting feature: a level of 0 reads as off (engine/mapping/lighting.ts).
+        offAtLevelZero: { src: "$round(brightness * 254)", at: expect.stringMatching(/connector\.yaml:\d+:\d+$/) } },
     ]);
     expect(onOff.commands.map((c) => [c.name, c.hexId])).toEqual([
       ["On", "0x01"],

@@ -6,6 +6,11 @@
  * Control. xy points outside the sRGB triangle are clipped to it (negative linear components
  * become 0), so the hue is preserved and saturation saturates at 254. Lamps with a wider gamut
  * will show slightly different colours than a vendor's own app; that is inherent to HS <-> xy.
+ *
+ * Units: Matter CurrentX/CurrentY carry the CIE 1931 chromaticity x (resp. y) as round(x * 65536),
+ * 0..65279 (0xFEFF; 1.0 itself is not representable). Reference values (IEC 61966-2-1): red
+ * 0.64/0.33, green 0.30/0.60, blue 0.15/0.06, white D65 0.3127/0.3290; the tests in
+ * test/runtime/lighting.test.ts check the conversions against them.
  */
 import { clampNumber, roundTo, toNumber } from "./numeric.ts";
 

@@ -8,13 +8,19 @@ import { clampNumber, roundTo, scaleToInt, toNumber } from "./numeric.ts";
 
 /** Matter CurrentLevel / CurrentHue / CurrentSaturation maximum (255 is reserved). */
 export const MATTER_MAX_LEVEL = 254;
+/** TransitionTime is a uint16 of tenths of a second (0xFFFF is null: at most 0xFFFE). */
+const MATTER_MAX_TRANSITION = 0xfffe;
 /** Upper bound of ColorTemperatureMireds (0xFEFF). */
 export const MATTER_MAX_MIREDS = 0xfeff;
 
-/** Percent 0..100 -> level 0..254. */
+/**
+ * Percent 0..100 -> level 0..254. Any brightness above 0 is at least level 1: a light dimmed to
+ * 0.1 % is on, and rounding it to 0 would report it off. 0 stays 0 (on a light: off, see
+ * engine/mapping/lighting.ts).
+ */
 export function levelFromPercent(p: unknown): number | undefined {
   const n = toNumber(p, "levelFromPercent");
-  return n === undefined ? undefined : scaleToInt(n, 100, MATTER_MAX_LEVEL);
+  return n === undefined ? undefined : positiveStaysPositive(n, scaleToInt(n, 100, MATTER_MAX_LEVEL));
 }
 
 /** Level 0..254 -> percent 0..100, rounded to 1 decimal (127 -> 50, 1 -> 0.4). */
@@ -23,10 +29,32 @@ export function percentFromLevel(l: unknown): number | undefined {
   return n === undefined ? undefined : roundTo((clampNumber(n, 0, MATTER_MAX_LEVEL) * 100) / MATTER_MAX_LEVEL, 1);
 }
 
-/** Fraction 0..1 -> level 0..254. */
+/** Fraction 0..1 -> level 0..254; above 0 at least 1 (as levelFromPercent). */
 export function levelFromFraction(f: unknown): number | undefined {
   const n = toNumber(f, "levelFromFraction");
-  return n === undefined ? undefined : scaleToInt(n, 1, MATTER_MAX_LEVEL);
+  return n === undefined ? undefined : positiveStaysPositive(n, scaleToInt(n, 1, MATTER_MAX_LEVEL));
+}
+
+function positiveStaysPositive(input: number, level: number): number {
+  return input > 0 && level === 0 ? 1 : level;
+}
+
+/**
+ * Matter TransitionTime (tenths of a second) -> seconds. 0 means instant and stays 0; only a
+ * missing or null TransitionTime (MI: "use the device's default") falls back to `fallback`. A
+ * JSONata `fields.TransitionTime ? ... : default` would send the default for 0, because 0 is falsy.
+ */
+export function transitionSeconds(t: unknown, fallback?: unknown): number | undefined {
+  const n = toNumber(t, "transitionSeconds");
+  if (n === undefined) return toNumber(fallback, "transitionSeconds", "fallback");
+  return roundTo(clampNumber(n, 0, MATTER_MAX_TRANSITION) / 10, 1);
+}
+
+/** Matter TransitionTime (tenths of a second) -> milliseconds; 0 stays 0, missing/null -> `fallback`. */
+export function transitionMillis(t: unknown, fallback?: unknown): number | undefined {
+  const n = toNumber(t, "transitionMillis");
+  if (n === undefined) return toNumber(fallback, "transitionMillis", "fallback");
+  return Math.round(clampNumber(n, 0, MATTER_MAX_TRANSITION) * 100);
 }
 
 /** Level 0..254 -> fraction 0..1, rounded to 4 decimals (enough to round-trip every level). */
