@@ -27,6 +27,7 @@ import {
   type CompiledProfile,
   type CompiledSigning,
   type CompiledWebhooks,
+  DEFAULT_CONFIRM_TIMEOUT_MS,
   DEFAULT_DUPLICATE_WINDOW_SECONDS,
   type Expr,
   type ValueSpec,
@@ -428,7 +429,16 @@ class BundleCompiler {
       handshakes: (w.handshakes ?? []).map((h, i) => {
         const respond: CompiledWebhooks["handshakes"][number]["respond"] = { status: h.respond.status };
         if (h.respond.body !== undefined) respond.body = this.expr(h.respond.body, p("handshakes", i, "respond", "body"));
-        return { when: this.expr(h.when, p("handshakes", i, "when")), verify: h.verify ?? true, respond };
+        const compiled: CompiledWebhooks["handshakes"][number] = { when: this.expr(h.when, p("handshakes", i, "when")), verify: h.verify ?? true, respond };
+        if (h.confirm) {
+          compiled.confirm = {
+            url: this.expr(h.confirm.url, p("handshakes", i, "confirm", "url")),
+            method: h.confirm.method ?? "GET",
+            allowedHosts: [...h.confirm.allowedHosts],
+            timeoutMs: h.confirm.timeoutMs ?? DEFAULT_CONFIRM_TIMEOUT_MS,
+          };
+        }
+        return compiled;
       }),
       events: this.expr(w.events, p("events")),
       deviceId: this.expr(w.deviceId, p("deviceId")),

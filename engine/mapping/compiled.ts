@@ -204,12 +204,23 @@ export interface CompiledVerify {
   reason?: string;
 }
 
+/** A confirmation call leaves room for the handshake's answer inside the sender's usual wait. */
+export const DEFAULT_CONFIRM_TIMEOUT_MS = 1000;
+
+/** A handshake that calls a URL from the delivery before it is answered (engine/webhook/handshake.ts). */
+export interface CompiledHandshakeConfirm {
+  url: Expr;
+  method: "GET" | "POST";
+  allowedHosts: string[];
+  timeoutMs: number;
+}
+
 /** Replays of id-less webhook events are usually seconds to minutes apart (vendor retry schedules). */
 export const DEFAULT_DUPLICATE_WINDOW_SECONDS = 300;
 
 export interface CompiledWebhooks {
   verify: CompiledVerify;
-  handshakes: Array<{ when: Expr; verify: boolean; respond: { status: number; body?: Expr } }>;
+  handshakes: Array<{ when: Expr; verify: boolean; confirm?: CompiledHandshakeConfirm; respond: { status: number; body?: Expr } }>;
   events: Expr;
   ignore?: Expr;
   eventId?: Expr;

@@ -808,6 +808,26 @@ when: Expression
  */
 verify?: boolean
 /**
+ * An outbound confirmation the handshake needs before it is answered: the connector calls a URL taken from the delivery (a SubscriptionConfirmation-style `SubscribeURL`, a verification callback). Only hosts on `allowedHosts` are ever called, over https (plain http on loopback only), without following redirects; a URL off the list is refused (403) and logged by host, never fetched. A failed call answers 502 so the sender retries.
+ */
+confirm?: {
+url: Expression
+/**
+ * HTTP method of the confirmation call (default GET).
+ */
+method?: ("GET" | "POST")
+/**
+ * Host patterns the confirmation URL must match (same syntax as `api.allowedHosts`: `*` stands for part of one DNS label; add `:port` for a non-default port).
+ * 
+ * @minItems 1
+ */
+allowedHosts: [string, ...(string)[]]
+/**
+ * How long the confirmation call may take (default 1000 ms, so the answer stays inside the sender's wait).
+ */
+timeoutMs?: number
+}
+/**
  * The HTTP answer the handshake gets instead of event processing.
  */
 respond: {

@@ -1,8 +1,10 @@
 /**
  * Subscription handshakes: requests a sender makes to prove the endpoint is live (echo a
  * challenge, answer a ping) rather than to deliver an event. Rules come from the mapping file;
- * the first rule whose conditions all hold decides the response.
+ * the first rule whose conditions all hold decides the response. Some handshakes also need an
+ * outbound call to a URL the delivery names (`callConfirmationUrl`).
  */
+import { hostAllowed } from "../vendor/allowed-hosts.ts";
 import { constantTimeEqualString } from "./constant-time.ts";
 import { getAtPath } from "./dot-path.ts";
 import type { HttpResponseSpec, WebhookRequest } from "./http-event.ts";
@@ -99,4 +101,55 @@ function buildResponse(req: WebhookRequest, body: unknown, respond: HandshakeRes
     response.headers = { "content-type": respond.contentType };
   }
   return response;
+}
+
+// --- confirmation handshakes with an outbound call -------------------------------------------
+
+/** What a confirmation handshake (`handshakes[].confirm`) is allowed to call, and how. */
+export interface ConfirmPolicy {
+  method: "GET" | "POST";
+  /** Host patterns (engine/vendor/allowed-hosts.ts syntax). */
+  allowedHosts: readonly string[];
+  timeoutMs: number;
+}
+
+export type ConfirmOutcome =
+  | { ok: true; host: string; status: number }
+  /** `refused`: never fetched (no URL, off the list, not https); `failed`: the call did not succeed. */
+  | { ok: false; code: "no_url" | "refused" | "failed"; host?: string; reason: string };
+
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
+
+/**
+ * Calls the confirmation URL a delivery names (e.g. a SubscriptionConfirmation's SubscribeURL),
+ * only when its host is on the rule's allow-list: anyone can post a delivery naming any URL, and
+ * an unchecked call would let them use the connector to reach internal or third-party hosts.
+ * Redirects are not followed (they could lead off the list). The outcome names the host only:
+ * such URLs usually carry a one-time token, so the URL itself is never logged or returned.
+ */
+export async function callConfirmationUrl(value: unknown, policy: ConfirmPolicy, fetchImpl: typeof fetch = (...args) => fetch(...args)): Promise<ConfirmOutcome> {
+  if (typeof value !== "string" || value.trim() === "") return { ok: false, code: "no_url", reason: "the delivery names no confirmation URL" };
+  let url: URL;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    return { ok: false, code: "no_url", reason: "the confirmation URL is not a URL" };
+  }
+  const host = url.host.toLowerCase();
+  if (!hostAllowed(host, policy.allowedHosts) && !(url.port === "" && hostAllowed(url.hostname, policy.allowedHosts))) {
+    return { ok: false, code: "refused", host, reason: `host ${host} is not in the handshake's confirm.allowedHosts` };
+  }
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname.toLowerCase()))) {
+    return { ok: false, code: "refused", host, reason: "confirmation URLs are called over https only" };
+  }
+  if (url.username || url.password) return { ok: false, code: "refused", host, reason: "the confirmation URL carries credentials" };
+  try {
+    const res = await fetchImpl(url, { method: policy.method, redirect: "manual", signal: AbortSignal.timeout(policy.timeoutMs) });
+    await res.body?.cancel().catch(() => undefined);
+    if (res.status >= 200 && res.status < 300) return { ok: true, host, status: res.status };
+    return { ok: false, code: "failed", host, reason: `the confirmation URL answered ${res.status}` };
+  } catch (err) {
+    const timedOut = err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");
+    return { ok: false, code: "failed", host, reason: timedOut ? `no answer within ${policy.timeoutMs} ms` : "the confirmation URL could not be reached" };
+  }
 }

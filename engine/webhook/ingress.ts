@@ -31,6 +31,7 @@ import { verifyOptionsFor, WebhookSecretSource } from "./secret-source.ts";
 import { DeliveryAuthenticator, refusalStatus } from "./authenticate.ts";
 import { keys, TTL } from "../operations/keys.ts";
 import { Deadline } from "../runtime/deadline.ts";
+import { callConfirmationUrl } from "./handshake.ts";
 
 export const CONNECTOR_ID_ENV = "C2C_CONNECTOR_ID";
 /**
@@ -60,6 +61,8 @@ export interface WebhookHandlerOptions {
   authenticator?: DeliveryAuthenticator;
   /** Time a delivery may take, further bounded by the Lambda's remaining time. Default DEFAULT_WEBHOOK_BUDGET_MS. */
   budgetMs?: number;
+  /** HTTP client for confirmation handshakes (`handshakes[].confirm`); default global fetch. */
+  fetch?: typeof fetch;
 }
 
 export type WebhookHandler = (event: unknown, context?: LambdaContextLike) => Promise<unknown>;
@@ -142,6 +145,20 @@ export function createWebhookHandler(engine: Engine, options: WebhookHandlerOpti
       if (h.verify) {
         const refused = await verify();
         if (refused) return refused;
+      }
+      if (h.confirm) {
+        const url = await engine.evaluator.evaluate(h.confirm.url, handshakeInput, bindings({ settings: deps.bundle.settings, responses: {}, body }));
+        // The call is bounded by the delivery's own budget too: the answer must reach the sender.
+        const confirmed = await callConfirmationUrl(url, { ...h.confirm, timeoutMs: Math.max(1, Math.min(h.confirm.timeoutMs, deadline.remainingMs())) }, options.fetch);
+        if (!confirmed.ok) {
+          // The URL itself may carry a one-time token: only its host is logged.
+          const level = confirmed.code === "failed" ? "error" : "warn";
+          logger[level]("webhook handshake confirmation not made", { code: confirmed.code, host: confirmed.host, reason: confirmed.reason });
+          if (confirmed.code === "refused") return text(403, "confirmation URL refused");
+          if (confirmed.code === "no_url") return text(400, "confirmation URL missing");
+          return text(502, "confirmation failed; retry later");
+        }
+        logger.info("webhook handshake confirmed", { host: confirmed.host, status: confirmed.status });
       }
       logger.info("webhook handshake answered", { status: h.respond.status });
       if (!h.respond.body) return remember({ status: h.respond.status });
