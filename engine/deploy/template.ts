@@ -3,7 +3,8 @@
  * execution role, the resource policy letting managed integrations invoke it, the state table, the
  * job queue of deferred work (consumed by the function through an event source mapping with partial
  * batch responses) with its dead-letter queue and an alarm on it and, for bundles that receive
- * webhooks, a function URL; for bundles that buffer
+ * webhooks, a function URL; for bundles that poll (`polling`), an EventBridge Scheduler schedule and
+ * its role; for bundles that buffer
  * webhook events (`webhooks.buffer`), the buffer queue, its own dead-letter queue and the event source
  * mapping through which the function consumes it.
  *
@@ -74,6 +75,8 @@ export interface BundleNeeds {
   signingKeyEnv?: string;
   /** The webhook event buffer: the env var that carries its queue URL. */
   buffer?: { queueUrlEnv: string };
+  /** Scheduled polling (`polling`): minutes between rounds. */
+  pollMinutes?: number;
 }
 
 export function bundleNeeds(bundle: CompiledBundle): BundleNeeds {
@@ -86,7 +89,9 @@ export function bundleNeeds(bundle: CompiledBundle): BundleNeeds {
     webhookSecrets,
     clientCredentials: usesClientCredentials(bundle) || bundle.api.signing?.key.env === "C2C_OAUTH_CLIENT_SECRET",
     webhooks: bundle.webhooks !== undefined,
-    ...(bundle.account !== undefined ? { accountKey: true } : {}),
+    // Polling keeps each user's last credential sealed with the account key.
+    ...(bundle.account !== undefined || bundle.polling !== undefined ? { accountKey: true } : {}),
+    ...(bundle.polling ? { pollMinutes: bundle.polling.intervalMinutes } : {}),
     ...(bundle.api.signing?.key.env && bundle.api.signing.key.env !== "C2C_OAUTH_CLIENT_SECRET" ? { signingKeyEnv: bundle.api.signing.key.env } : {}),
     ...(bundle.webhooks?.buffer ? { buffer: { queueUrlEnv: bundle.webhooks.buffer.queueUrlEnv } } : {}),
   };
@@ -363,6 +368,7 @@ export function deployTemplate(bundle: CompiledBundle): CloudFormationTemplate {
     Outputs.WebhookUrl = { Description: "Give this URL to the vendor as the webhook endpoint.", Value: getAtt("WebhookUrl", "FunctionUrl") };
   }
   if (needs.buffer) addEventBuffer(Resources, Outputs);
+  if (needs.pollMinutes !== undefined) addPollSchedule(Resources, needs.pollMinutes);
 
   return {
     AWSTemplateFormatVersion: "2010-09-09",
@@ -371,6 +377,52 @@ export function deployTemplate(bundle: CompiledBundle): CloudFormationTemplate {
     Conditions: { HasAlarmTopic: { "Fn::Not": [{ "Fn::Equals": [ref("AlarmTopicArn"), ""] }] } },
     Resources,
     Outputs,
+  };
+}
+
+/**
+ * Polling (`polling`): an EventBridge Scheduler schedule invokes the function with `{"source":"c2c.poll"}`
+ * every interval; the function fans the round out per user on the job queue. The scheduler's role may
+ * invoke this function only.
+ */
+function addPollSchedule(Resources: CloudFormationTemplate["Resources"], minutes: number): void {
+  Resources.PollScheduleRole = {
+    Type: "AWS::IAM::Role",
+    Properties: {
+      AssumeRolePolicyDocument: {
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Effect: "Allow",
+            Principal: { Service: "scheduler.amazonaws.com" },
+            Action: "sts:AssumeRole",
+            Condition: { StringEquals: { "aws:SourceAccount": ref("AWS::AccountId") } },
+          },
+        ],
+      },
+      Policies: [
+        {
+          PolicyName: "invoke-connector",
+          PolicyDocument: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "lambda:InvokeFunction", Resource: getAtt("Function", "Arn") }] },
+        },
+      ],
+    },
+  };
+  Resources.PollSchedule = {
+    Type: "AWS::Scheduler::Schedule",
+    Properties: {
+      Description: "Starts a poll round of the connector (bundle `polling`).",
+      ScheduleExpression: `rate(${minutes} ${minutes === 1 ? "minute" : "minutes"})`,
+      FlexibleTimeWindow: { Mode: "OFF" },
+      State: "ENABLED",
+      Target: {
+        Arn: getAtt("Function", "Arn"),
+        RoleArn: getAtt("PollScheduleRole", "Arn"),
+        Input: JSON.stringify({ source: "c2c.poll" }),
+        // A missed round is not worth catching up: the next one polls everyone anyway.
+        RetryPolicy: { MaximumRetryAttempts: 0 },
+      },
+    },
   };
 }
 

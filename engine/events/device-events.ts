@@ -46,7 +46,8 @@ export interface EventPlan {
 
 export interface PlanInput {
   bundle: CompiledBundle;
-  webhooks: CompiledWebhooks;
+  /** Where an event's device id, user, state, order and profile come from (webhooks, or polling). */
+  webhooks: Pick<CompiledWebhooks, "deviceId" | "state" | "userId" | "order" | "profile">;
   evaluator: Evaluator;
   tracker: ChangeTracker;
   connectorId: string;

@@ -23,7 +23,7 @@ import { Evaluator, type ExpressionTracer } from "../runtime/expressions.ts";
 import { CallRunner } from "../runtime/calls.ts";
 import type { SigningClock } from "../runtime/signing.ts";
 import { prepareAccount } from "../account/account.ts";
-import { accountKeyFromEnv } from "../account/sealed.ts";
+import { AccountKeyError, accountKeyFromEnv } from "../account/sealed.ts";
 import type { AuthMaterial } from "../runtime/credentials.ts";
 import type { VendorClient } from "../vendor/client.ts";
 import { VendorError } from "../vendor/types.ts";
@@ -42,6 +42,11 @@ import type { BufferedEvent, EventBuffer } from "../events/buffer.ts";
 import { ChangeTracker } from "../events/change-tracker.ts";
 import { valuesCarriedBy, withoutStaleValues, type TrackedValue } from "../events/stale-values.ts";
 import { normalizeEvent } from "../mi/event-normalize.ts";
+import { PollCredentials } from "../polling/credentials.ts";
+import { PollRoster } from "../polling/roster.ts";
+import { pollUser } from "../polling/poll-user.ts";
+import { isPollTick, planRound, POLL_JOB } from "../polling/schedule.ts";
+import { cachedUserId } from "../operations/user-identity.ts";
 
 export interface LambdaContextLike {
   getRemainingTimeInMillis(): number;
@@ -73,6 +78,8 @@ export interface EngineDeps {
   accountKey?: Buffer;
   /** Clock and nonce of request signing (tests pin them). */
   signingClock?: SigningClock;
+  /** Clock of polling (credential expiry); tests move it. */
+  now?: () => number;
   /** Handles SQS batches of the event buffer (mapping `webhooks.buffer`); see engine/events/buffer-consumer.ts. */
   queue?: (event: unknown, context: LambdaContextLike | undefined) => Promise<unknown>;
 }
@@ -108,7 +115,8 @@ export class Engine {
   constructor(readonly deps: EngineDeps) {
     this.evaluator = new Evaluator(deps.tracer);
     this.jobSigner = deps.jobSigner ?? new JobSigner();
-    this.accountKey = deps.bundle.account ? (deps.accountKey ?? accountKeyFromEnv(process.env, deps.store.durable === true)) : undefined;
+    // Polling keeps the last credential per user sealed under the same key as account values.
+    this.accountKey = deps.bundle.account || deps.bundle.polling ? (deps.accountKey ?? accountKeyFromEnv(process.env, deps.store.durable === true)) : undefined;
     const dispatcher = deps.dispatcher;
     this.publisher = new EventPublisher(deps.sink, deps.store, deps.logger, dispatcher ? (parts) => this.deferEvents(parts) : undefined);
     this.directPublisher = this.publisher.direct();
@@ -121,6 +129,15 @@ export class Engine {
       return ack(403, "deferred jobs are accepted from the job queue only");
     }
     if (isMiRequestShaped(event)) return this.handleMiRequest(event, context);
+    if (isPollTick(event)) {
+      try {
+        return await this.startPollRound();
+      } catch (err) {
+        // Users not reached this round are polled by the next one.
+        this.deps.logger.error("poll round not started", { error: err });
+        return { status: "failed" };
+      }
+    }
     if (isSqsEvent(event)) return this.handleQueueBatch(event, context);
     if (this.deps.webhook) return this.deps.webhook(event, context);
     return ack(400, "event is neither a managed integrations request nor a webhook delivery");
@@ -207,6 +224,7 @@ export class Engine {
     try {
       const env = await this.environment(request, deadline, logger);
       const response = await this.dispatch(env);
+      if (this.deps.bundle.polling && response.header.responseCode >= 200 && response.header.responseCode < 300) await this.notePolledUser(env, response);
       // One line per invocation at info; vendor calls and events are logged at debug.
       logger.info("operation answered", { responseCode: response.header.responseCode, durationMs: Date.now() - started });
       return response;
@@ -215,6 +233,62 @@ export class Engine {
       logger.error("operation failed", { error: err, status });
       return ack(status, `${request.payload.operationName} failed: ${safeMessage(err)}`);
     }
+  }
+
+  /**
+   * Polling bundles: every answered MI request renews the user's poll credential (the last one MI
+   * sent) and keeps them on the roster; DeactivateUser takes both away. A failure here costs
+   * polls, not the operation: it is logged and the ACK stands.
+   */
+  private async notePolledUser(env: OperationEnv, response: ConnectorResponse): Promise<void> {
+    try {
+      const op = env.request.payload.operationName;
+      // Never a vendor call on the ACK path for this: a credential whose user is not known yet waits for one.
+      const userId = (op === "AWS.ActivateUser" ? response.payload?.userId : undefined) ?? env.userId ?? (await cachedUserId(env));
+      if (userId === undefined) return;
+      const roster = this.pollRoster();
+      if (op === "AWS.DeactivateUser") {
+        await Promise.all([this.pollCredentials().forget(userId), roster.remove(userId)]);
+        return;
+      }
+      await this.pollCredentials().remember(userId, env.request.header.auth, env.request.payload.connectorId);
+      await roster.add(userId);
+    } catch (err) {
+      env.logger.warn("poll credential not recorded: this user is not polled until the next request", { error: err });
+    }
+  }
+
+  private pollCredentials(): PollCredentials {
+    if (!this.accountKey) throw new AccountKeyError("polling keeps credentials encrypted: set C2C_ACCOUNT_KEY (at least 32 characters)");
+    return new PollCredentials(this.deps.store, this.accountKey, this.deps.bundle.polling!.credentialTtlSeconds, this.deps.now ?? Date.now);
+  }
+
+  private pollRoster(): PollRoster {
+    return new PollRoster(this.deps.store, this.deps.bundle.vendor.id);
+  }
+
+  /**
+   * The scheduled tick: one job per user on the job queue, spread over the interval and under the
+   * vendor's rate. A job that fails is not retried: the next round polls the user again.
+   */
+  private async startPollRound(): Promise<unknown> {
+    const polling = this.deps.bundle.polling;
+    const logger = this.deps.logger.child({ source: "polling" });
+    if (!polling) {
+      logger.error("poll tick refused: the bundle declares no polling");
+      return { status: "refused", reason: "the bundle declares no polling" };
+    }
+    if (!this.deps.dispatcher) throw new Error("polling needs the job queue");
+    const users = await this.pollRoster().list();
+    const d = this.deps.bundle.operations.discoverDevices;
+    const round = planRound(users.length, polling.intervalMinutes, d.requests.length + 1, polling.requestsPerMinute);
+    if (round.overruns) logger.warn("the vendor rate limit does not let every user be polled within the interval", { users: users.length, requestsPerMinute: polling.requestsPerMinute });
+    for (const [i, userId] of users.entries()) {
+      const job = createDeferredJob({ operation: POLL_JOB, payload: await this.jobPayload({ userId } satisfies PollJobWork, POLL_JOB), maxAttempts: 1 });
+      await this.dispatchJob(job, { delayMs: round.delaysMs[i] });
+    }
+    logger.info("poll round started", { users: users.length });
+    return { status: "ok", users: users.length };
   }
 
   private async dispatch(env: OperationEnv): Promise<ConnectorResponse> {
@@ -362,6 +436,21 @@ export class Engine {
       await this.deliverEvents(job, logger);
       return;
     }
+    if (job.operation === POLL_JOB) {
+      const { userId } = await this.jobWork<PollJobWork>(job);
+      await pollUser(
+        {
+          polling: this.deps.bundle.polling!,
+          credentials: this.pollCredentials(),
+          roster: this.pollRoster(),
+          environment: (request) => this.environment(request, deadline, logger),
+          logger,
+          now: this.deps.now ?? Date.now,
+        },
+        userId,
+      );
+      return;
+    }
     const { request, progress, plan } = await this.jobWork<JobWork>(job);
     const env = await this.environment(request, deadline, logger);
     if (request.payload.operationName === "AWS.DiscoverDevices") {
@@ -413,6 +502,10 @@ export class Engine {
       logger.error("event could not be delivered to managed integrations", { error: err });
       return;
     }
+    if (job.operation === POLL_JOB) {
+      // Nothing to report to MI: the next round polls the user again.
+      return;
+    }
     if (err instanceof SendConnectorEventError) {
       // MI refused an event of this job for good (logged by the publisher): a failure event would be refused too.
       return;
@@ -438,6 +531,11 @@ interface JobWork {
   progress?: DiscoveryProgress;
   /** The command's plan, carried only when the state store is not shared (memory). */
   plan?: CommandPlan;
+}
+
+/** A poll job's work: whose devices to read (the credential is looked up when it runs). */
+interface PollJobWork {
+  userId: string;
 }
 
 /** The outbox's work: events MI has not taken yet, each one request (already split and checked). */

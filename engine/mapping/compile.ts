@@ -28,6 +28,7 @@ import {
   type CompiledSigning,
   type CompiledWebhooks,
   DEFAULT_CONFIRM_TIMEOUT_MS,
+  DEFAULT_POLL_CREDENTIAL_TTL_SECONDS,
   DEFAULT_DUPLICATE_WINDOW_SECONDS,
   type Expr,
   type ValueSpec,
@@ -76,6 +77,15 @@ class BundleCompiler {
     if (m.account) bundle.account = this.account(m.account);
     if (m.generalAuthorization) bundle.generalAuthorization = structuredClone(m.generalAuthorization);
     if (m.webhooks) bundle.webhooks = this.webhooks(m.webhooks);
+    if (m.polling) {
+      bundle.polling = {
+        intervalMinutes: m.polling.intervalMinutes,
+        ...(m.polling.requestsPerMinute !== undefined ? { requestsPerMinute: m.polling.requestsPerMinute } : {}),
+        credentialTtlSeconds: m.polling.credentialTtlSeconds ?? DEFAULT_POLL_CREDENTIAL_TTL_SECONDS,
+        deviceId: bundle.operations.discoverDevices.device.id,
+        state: this.expr("$", ["polling"]),
+      };
+    }
     return bundle;
   }
 

@@ -204,6 +204,18 @@ export interface CompiledVerify {
   reason?: string;
 }
 
+/** How polls read devices and how often (engine/polling). */
+export interface CompiledPolling {
+  intervalMinutes: number;
+  requestsPerMinute?: number;
+  credentialTtlSeconds: number;
+  /** A polled device's id and state, read like a discovered device (the discovery `device.id`, the whole item). */
+  deviceId: Expr;
+  state: Expr;
+}
+
+export const DEFAULT_POLL_CREDENTIAL_TTL_SECONDS = 3600;
+
 /** A confirmation call leaves room for the handshake's answer inside the sender's usual wait. */
 export const DEFAULT_CONFIRM_TIMEOUT_MS = 1000;
 
@@ -280,6 +292,8 @@ export interface CompiledBundle {
   /** In file order: the first profile whose `match` is true wins. */
   profiles: CompiledProfile[];
   webhooks?: CompiledWebhooks;
+  /** Scheduled polling for vendors without push (engine/polling). */
+  polling?: CompiledPolling;
 }
 
 export interface CompiledSigning {

@@ -98,6 +98,7 @@ profiles: {
 }
 webhooks?: Webhooks
 account?: Account
+polling?: Polling
 }
 /**
  * OAuth 2.0 authorization-code settings of the vendor. MI performs the OAuth flow; these values generate the CreateConnectorDestination request so the two never drift.
@@ -921,4 +922,24 @@ secret?: boolean
  * Vendor statuses that mean the stored values are stale: the bootstrap runs again and the call is retried once.
  */
 refreshOn?: number[]
+}
+/**
+ * Opt-in polling for vendors without push: a schedule (EventBridge Scheduler, in the generated template) starts a poll every `intervalMinutes`; each active user is polled in a job of their own on the job queue, spread over the interval and under `requestsPerMinute`. A poll reads the user's devices with the discovery calls (`operations.discoverDevices`: its requests and one page of `list`), with the last credential the connector saw for that user (kept encrypted; OAuth tokens only until `credentialTtlSeconds` or the token's own expiry, or until the vendor rejects them), and sends DEVICE_EVENTs for what changed since the known device state. Only devices discovered for that user are reported. Nothing is polled for a user after AWS.DeactivateUser.
+ * 
+ * This interface was referenced by `ConnectorMapping`'s JSON-Schema
+ * via the `definition` "polling".
+ */
+export interface Polling {
+/**
+ * Minutes between two polls of each user (1-15: the polls of one round are spread with the job queue's delay, at most 15 minutes).
+ */
+intervalMinutes: number
+/**
+ * The vendor's rate limit for this connector's polling, in requests per minute across all users: polls are spaced so that their requests stay under it (a round that cannot fit the interval is logged).
+ */
+requestsPerMinute?: number
+/**
+ * How long after MI last sent an OAuth access token the connector may keep using it for polls (default 3600); never past the token's own `exp` when it is a JWT. General Authorization secrets are referenced by ARN, not copied, and are used for as long as the user is active.
+ */
+credentialTtlSeconds?: number
 }

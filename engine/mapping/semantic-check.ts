@@ -54,7 +54,26 @@ export function checkSemantics(doc: unknown, source: SourceRef, table: ClusterTa
   checkProfiles(doc, report, table);
   checkWebhookVerify(doc, report);
   checkAccountCapabilities(doc, report);
+  checkPolling(doc, report);
   return report.diagnostics;
+}
+
+// ---------------------------------------------------------------------------------------------
+// polling: a poll reads one page of the discovery listing, without per-device calls.
+
+function checkPolling(doc: Json, report: Reporter): void {
+  if (!isRecord(doc.polling)) return;
+  const ops = isRecord(doc.operations) ? doc.operations : {};
+  const discover = isRecord(ops.discoverDevices) ? ops.discoverDevices : {};
+  const list = isRecord(discover.list) ? discover.list : {};
+  const calls = isRecord(doc.calls) ? doc.calls : {};
+  const used = typeof list.use === "string" && isRecord(calls[list.use]) ? (calls[list.use] as Json) : {};
+  if (list.pagination !== undefined || used.pagination !== undefined) {
+    report.warning(["polling"], "polling/first-page-only", "polls read the first page of a paginated discovery listing only", "devices on later pages are not polled");
+  }
+  if (discover.perDevice !== undefined) {
+    report.error(["polling"], "polling/per-device-calls", "polling reads the discovery listing only; `discoverDevices.perDevice` calls are not made by polls", "poll a listing that carries each device's state");
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -22,6 +22,10 @@ export const keys = {
   acceptedSignature: (signature: string) => `webhook:sig:${h(signature)}`,
   knownDevice: (connectorId: string, deviceId: string) => `device:${connectorId}:${h(deviceId)}`,
   userAlias: (vendorUserId: string) => `user:alias:${h(vendorUserId)}`,
+  /** The last credential MI sent for a user, sealed (engine/polling/credentials.ts). */
+  pollCredential: (userId: string) => `poll:credential:${h(userId)}`,
+  /** The users a poll round visits. */
+  pollRoster: (connector: string) => `poll:roster:${connector}`,
   attributeOrder: (deviceId: string, endpointId: string, clusterId: string, attributeId: string) =>
     `order:${h(deviceId)}:${endpointId}:${clusterId}:${attributeId}`,
   lastValue: (deviceId: string, endpointId: string, clusterId: string, attributeId: string) =>

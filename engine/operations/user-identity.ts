@@ -27,6 +27,13 @@ function cacheKey(env: OperationEnv): string | undefined {
   return undefined;
 }
 
+/** The user id cached for this request's credential, without asking the vendor; undefined when none is. */
+export async function cachedUserId(env: OperationEnv): Promise<string | undefined> {
+  const key = cacheKey(env);
+  const cached = key ? await env.store.get<string>(key) : undefined;
+  return typeof cached === "string" ? cached : undefined;
+}
+
 export async function resolveUserId(env: OperationEnv, opts: { fresh?: boolean } = {}): Promise<string> {
   const key = cacheKey(env);
   if (key && !opts.fresh) {

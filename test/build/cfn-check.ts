@@ -16,6 +16,7 @@ export const KNOWN_RESOURCE_TYPES: Record<string, string[]> = {
   "AWS::SQS::Queue": ["Arn", "QueueName", "QueueUrl"],
   "AWS::Logs::LogGroup": ["Arn"],
   "AWS::CloudWatch::Alarm": ["Arn"],
+  "AWS::Scheduler::Schedule": ["Arn"],
 };
 export const PSEUDO_PARAMETERS = ["AWS::AccountId", "AWS::Region", "AWS::Partition", "AWS::StackName", "AWS::StackId", "AWS::URLSuffix", "AWS::NoValue"];
 const PARAMETER_TYPES = ["String", "Number", "CommaDelimitedList", "List<Number>"];

@@ -61,9 +61,10 @@ const WILDCARD_RESOURCE_OK = new Set(["iotmanagedintegrations:SendConnectorEvent
 type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource: unknown; Condition?: Record<string, Record<string, unknown>> } & Record<string, unknown>;
 
 function roleStatements(t: CloudFormationTemplate): Statement[] {
-  const roles = Object.values(t.Resources).filter((r) => r.Type === "AWS::IAM::Role");
+  // The function's role; a polling bundle's scheduler role is checked in its own test.
+  const roles = Object.entries(t.Resources).filter(([name, r]) => r.Type === "AWS::IAM::Role" && name !== "PollScheduleRole");
   expect(roles).toHaveLength(1);
-  const props = roles[0]!.Properties as any;
+  const props = roles[0]![1].Properties as any;
   expect(props.ManagedPolicyArns).toBeUndefined();
   return props.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
 }
@@ -107,7 +108,7 @@ function checkLeastPrivilege(t: CloudFormationTemplate, expected: string[]): voi
       expect(s.Condition).toEqual({ StringEquals: { "kms:ViaService": { "Fn::Sub": "secretsmanager.${AWS::Region}.amazonaws.com" } } });
     }
   }
-  const trust = (Object.values(t.Resources).find((r) => r.Type === "AWS::IAM::Role")!.Properties as any).AssumeRolePolicyDocument.Statement;
+  const trust = (t.Resources.ExecutionRole!.Properties as any).AssumeRolePolicyDocument.Statement;
   expect(trust).toEqual([{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }]);
 }
 
@@ -277,5 +278,25 @@ describe("deployTemplate", () => {
       Threshold: 1,
       ComparisonOperator: "GreaterThanOrEqualToThreshold",
     });
+  });
+});
+
+describe("polling schedule", () => {
+  it("a bundle with `polling` gets an EventBridge Scheduler schedule whose role may invoke this function only; others get none", async () => {
+    const { loadBundleOrThrow } = await import("../../engine/mapping/bundle.ts");
+    const lifx = await loadBundleOrThrow("mappings/lifx");
+    const t = deployTemplate(lifx);
+    expect(checkTemplate(t)).toEqual([]);
+    const schedule = t.Resources.PollSchedule!.Properties as any;
+    expect(t.Resources.PollSchedule!.Type).toBe("AWS::Scheduler::Schedule");
+    expect(schedule.ScheduleExpression).toBe(`rate(${lifx.polling!.intervalMinutes} minutes)`);
+    expect(schedule.Target).toMatchObject({ Arn: { "Fn::GetAtt": ["Function", "Arn"] }, RoleArn: { "Fn::GetAtt": ["PollScheduleRole", "Arn"] } });
+    expect(JSON.parse(schedule.Target.Input)).toEqual({ source: "c2c.poll" });
+    const role = t.Resources.PollScheduleRole!.Properties as any;
+    expect(role.AssumeRolePolicyDocument.Statement[0].Principal).toEqual({ Service: "scheduler.amazonaws.com" });
+    expect(role.Policies.flatMap((p: any) => p.PolicyDocument.Statement)).toEqual([{ Effect: "Allow", Action: "lambda:InvokeFunction", Resource: { "Fn::GetAtt": ["Function", "Arn"] } }]);
+    // Credentials are sealed with the account key: the template asks for one.
+    expect(t.Parameters.AccountKey).toBeDefined();
+    expect(Object.keys(deployTemplate(oauthBundle).Resources).filter((k) => k.startsWith("Poll"))).toEqual([]);
   });
 });
