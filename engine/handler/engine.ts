@@ -47,6 +47,7 @@ import { PollRoster } from "../polling/roster.ts";
 import { pollUser } from "../polling/poll-user.ts";
 import { isPollTick, planRound, POLL_JOB } from "../polling/schedule.ts";
 import { cachedUserId } from "../operations/user-identity.ts";
+import { QuotaGate } from "../quota/quota-gate.ts";
 
 export interface LambdaContextLike {
   getRemainingTimeInMillis(): number;
@@ -78,7 +79,7 @@ export interface EngineDeps {
   accountKey?: Buffer;
   /** Clock and nonce of request signing (tests pin them). */
   signingClock?: SigningClock;
-  /** Clock of polling (credential expiry); tests move it. */
+  /** Clock of polling (credential expiry) and of the vendor quotas' windows; tests move it. */
   now?: () => number;
   /** Handles SQS batches of the event buffer (mapping `webhooks.buffer`); see engine/events/buffer-consumer.ts. */
   queue?: (event: unknown, context: LambdaContextLike | undefined) => Promise<unknown>;
@@ -111,12 +112,15 @@ export class Engine {
   private readonly directPublisher: EventPublisher;
   readonly jobSigner: JobSigner;
   private readonly accountKey?: Buffer;
+  /** The bundle's vendor quotas, counted in the state store (shared by every container). */
+  private readonly quotaGate: QuotaGate;
 
   constructor(readonly deps: EngineDeps) {
     this.evaluator = new Evaluator(deps.tracer);
     this.jobSigner = deps.jobSigner ?? new JobSigner();
     // Polling keeps the last credential per user sealed under the same key as account values.
     this.accountKey = deps.bundle.account || deps.bundle.polling ? (deps.accountKey ?? accountKeyFromEnv(process.env, deps.store.durable === true)) : undefined;
+    this.quotaGate = new QuotaGate(deps.store, deps.bundle.vendor.id, deps.now);
     const dispatcher = deps.dispatcher;
     this.publisher = new EventPublisher(deps.sink, deps.store, deps.logger, dispatcher ? (parts) => this.deferEvents(parts) : undefined);
     this.directPublisher = this.publisher.direct();
@@ -299,7 +303,7 @@ export class Engine {
       case "AWS.DeactivateUser":
         return deactivateUser(env);
       case "AWS.DiscoverDevices":
-        return discoverDevices(env, this.deps.dispatcher ? { handOff: (progress) => this.handOff(env.request, progress) } : {});
+        return discoverDevices(env, this.deps.dispatcher ? { handOff: (progress, delayMs) => this.handOff(env.request, progress, undefined, delayMs) } : {});
       case "AWS.SendCommand": {
         const max = limitsOf(this.deps.bundle).commandsPerRequest;
         const count = commandCount(payload as SendCommandPayload);
@@ -307,18 +311,18 @@ export class Engine {
           env.logger.warn("SendCommand over the command limit refused", { commands: count, limit: max });
           return ack(400, `SendCommand carries ${count} commands; at most ${max} per request (api.limits.commandsPerRequest)`);
         }
-        return sendCommand(env, this.deps.dispatcher ? { handOff: (plan) => this.handOff(env.request, undefined, plan) } : {});
+        return sendCommand(env, this.deps.dispatcher ? { handOff: (plan, delayMs) => this.handOff(env.request, undefined, plan, delayMs) } : {});
       }
     }
   }
 
-  private async handOff(request: ConnectorRequest, progress?: DiscoveryProgress, plan?: CommandPlan): Promise<void> {
+  private async handOff(request: ConnectorRequest, progress?: DiscoveryProgress, plan?: CommandPlan, delayMs?: number): Promise<void> {
     const operation = request.payload.operationName;
     // A command's plan is in the store; a store that is not shared (memory) also needs it in the job.
     const work: JobWork = { request, ...(progress ? { progress } : {}), ...(plan && !this.deps.store.durable ? { plan } : {}) };
     const job = createDeferredJob({ operation, payload: await this.jobPayload(work, operation) });
-    await this.dispatchJob(job);
-    this.deps.logger.info("work handed off", { operation: job.operation, jobId: job.jobId });
+    await this.dispatchJob(job, delayMs !== undefined ? { delayMs } : undefined);
+    this.deps.logger.info("work handed off", { operation: job.operation, jobId: job.jobId, ...(delayMs !== undefined ? { delayMs } : {}) });
   }
 
   /**
@@ -365,7 +369,7 @@ export class Engine {
     const auth = await this.authMaterial(request);
     const evaluator = this.evaluator;
     // One view of the vendor client per invocation: it counts this invocation's requests against the limit.
-    const vendor = this.deps.vendor.withRequestLimit(new RequestLimit(limitsOf(this.deps.bundle).vendorRequestsPerInvocation));
+    const vendor = this.deps.vendor.withRequestLimit(new RequestLimit(limitsOf(this.deps.bundle).vendorRequestsPerInvocation)).withQuotas(this.quotaGate, this.deps.bundle.api.quota);
     const env: OperationEnv = {
       bundle: this.deps.bundle,
       request,
@@ -420,7 +424,9 @@ export class Engine {
       return { jobId: job.jobId, status: "done" };
     } catch (err) {
       if (attempt < job.maxAttempts && isRetryable(err, this.deps.bundle)) {
-        const delayMs = job.operation === EVENT_JOB ? Math.min(EVENT_JOB_MAX_BACKOFF_MS, 1000 * 2 ** Math.min(attempt - 1, 20)) : defaultBackoffMs(attempt);
+        const backoff = job.operation === EVENT_JOB ? Math.min(EVENT_JOB_MAX_BACKOFF_MS, 1000 * 2 ** Math.min(attempt - 1, 20)) : defaultBackoffMs(attempt);
+        // Over a vendor quota: no sooner than it has room again.
+        const delayMs = err instanceof VendorError && err.kind === "quota" && err.retryAfterMs !== undefined ? Math.max(backoff, err.retryAfterMs) : backoff;
         logger.warn("deferred job failed, retrying", { error: err, delayMs });
         return { jobId: job.jobId, status: "retry", delayMs };
       }
@@ -454,7 +460,7 @@ export class Engine {
     const { request, progress, plan } = await this.jobWork<JobWork>(job);
     const env = await this.environment(request, deadline, logger);
     if (request.payload.operationName === "AWS.DiscoverDevices") {
-      await runDiscovery(env, progress, this.deps.dispatcher ? (p) => this.handOff(request, p) : undefined);
+      await runDiscovery(env, progress, this.deps.dispatcher ? (p, delayMs) => this.handOff(request, p, undefined, delayMs) : undefined);
     } else if (request.payload.operationName === "AWS.SendCommand") {
       // The last attempt records a transient failure in the plan and reports it per command.
       await resumeCommand(env, { carried: plan, retryTransient: attempt < job.maxAttempts });

@@ -22,6 +22,7 @@ import {
   type CompiledLimits,
   type CompiledEndpoint,
   type CompiledErrorRule,
+  type CompiledQuota,
   type CompiledRefusal,
   type CompiledMatterEvent,
   type CompiledProfile,
@@ -159,6 +160,7 @@ class BundleCompiler {
       ...(api.signing ? { signing: this.signing(api.signing) } : {}),
       ...(api.errors?.length ? { errors: this.errorRules(api.errors, ["api", "errors"]) } : {}),
       limits: { ...API_DEFAULTS.limits, ...(api.limits ?? {}) },
+      ...(api.quota ? { quota: compileQuota("api", api.quota) } : {}),
     };
   }
 
@@ -221,6 +223,8 @@ class BundleCompiler {
     if (f.idempotent === true) compiled.idempotent = true;
     if (f.batch !== undefined) compiled.batch = "items" in f.batch && f.batch.items !== undefined ? { items: f.batch.items, max: f.batch.max ?? 100 } : { merge: "deep" };
     if (f.errors?.length) compiled.errors = this.errorRules(f.errors, fieldPath(call, "errors"));
+    // Counted per named call: every `use:` of it shares one count.
+    if (f.quota) compiled.quota = compileQuota(`call:${call.uses[0] ?? compiled.name}`, f.quota);
     return compiled;
   }
 
@@ -483,4 +487,13 @@ export function substituteSettings(text: string, settings: Record<string, unknow
 /** Names of the `{settings.x}` placeholders in a text. */
 export function settingPlaceholders(text: string): string[] {
   return [...text.matchAll(SETTING_PLACEHOLDER)].map((m) => m[1]);
+}
+
+function compileQuota(name: string, q: NonNullable<ConnectorMapping["api"]["quota"]>): CompiledQuota {
+  return {
+    name,
+    per: q.per ?? "user",
+    ...(q.requestsPerMinute !== undefined ? { requestsPerMinute: q.requestsPerMinute } : {}),
+    ...(q.openRequests !== undefined ? { openRequests: q.openRequests } : {}),
+  };
 }

@@ -58,7 +58,17 @@ export interface CompiledCall {
   batch?: CallBatch;
   /** The call's own error rules (api.errors are tried after them). */
   errors?: CompiledErrorRule[];
+  /** The call's own quota (`api.quota` applies on top of it). */
+  quota?: CompiledQuota;
   at: string;
+}
+
+/** A vendor quota (`api.quota`, a call's `quota`); `name` keys its counters ("api", "call:<name>"). */
+export interface CompiledQuota {
+  name: string;
+  requestsPerMinute?: number;
+  openRequests?: number;
+  per: "user" | "connector";
 }
 
 export type CallBatch = { merge: "deep" } | { items: string; max: number };
@@ -271,6 +281,8 @@ export interface CompiledBundle {
     errors?: CompiledErrorRule[];
     /** Absent in bundles compiled before limits existed: API_DEFAULTS.limits apply. */
     limits?: { commandsPerRequest: number; vendorRequestsPerInvocation: number };
+    /** Counts every call of the API (absent: no API-wide quota). */
+    quota?: CompiledQuota;
   };
   /** Per-user account values and the bootstrap that obtains them. */
   account?: CompiledAccount;

@@ -304,6 +304,7 @@ commandsPerRequest?: number
 vendorRequestsPerInvocation?: number
 }
 errors?: ErrorRules
+quota?: Quota
 }
 /**
  * Names to values; each value is a JSONata expression (string) or a literal.
@@ -328,6 +329,26 @@ when: Expression
 status: number
 code?: Expression
 message?: Expression
+}
+/**
+ * A vendor rate limit the engine keeps to, across invocations and containers (counted in the state store): requests per minute and requests open at once. A call over the quota is not sent: a command is handed off to a deferred job that runs when the quota has room (its result still reaches MI as an event), discovery hands the devices not yet read off the same way; ActivateUser and DeactivateUser, which cannot be deferred, answer 429.
+ * 
+ * This interface was referenced by `ConnectorMapping`'s JSON-Schema
+ * via the `definition` "quota".
+ */
+export interface Quota {
+/**
+ * Most requests within any 60 seconds (a sliding-window estimate over one-minute counters).
+ */
+requestsPerMinute?: number
+/**
+ * Most requests in flight at once.
+ */
+openRequests?: number
+/**
+ * Whose requests are counted together: `user` (default) counts per set of credentials a call is made with (the user's access token, or the General Authorization secret), as vendors that limit per token do; `connector` counts every user of the connector together, as vendors that limit per client application do.
+ */
+per?: ("user" | "connector")
 }
 /**
  * One vendor HTTP request. Either complete (method and path) or `use: <named call>` with overrides.
@@ -409,6 +430,7 @@ baseUrlFrom?: Expression
  */
 sign?: boolean
 errors?: ErrorRules
+quota?: Quota
 }
 /**
  * How a list call pages. cursor: a value from each response is sent back as a query parameter; page: a page number is incremented; link: the URL in the `Link: <...>; rel="next"` header is followed; url: `next` gives the next page's URL from the body (e.g. `_links.next.href`); request: `next` gives any value (a cursor, a page object) and the whole request is rebuilt from the call's expressions, which see it as `cursor`. Next-page URLs must stay on the first page's host: any other is refused. `maxPages` counts every page of the listing, across hand-offs.

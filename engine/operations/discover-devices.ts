@@ -3,6 +3,7 @@
  * per vendor page (StatusCode 300 while more pages follow, 200 on the last), each device with a
  * CapabilityReport built from its profile.
  */
+import { VendorError } from "../vendor/types.ts";
 import { ack, type ConnectorResponse, type DiscoverDevicesPayload } from "../mi/protocol.ts";
 import type { Device } from "../mi/send-connector-event.ts";
 import { bindings, type EvalContext } from "../runtime/context.ts";
@@ -46,7 +47,7 @@ export interface DiscoveryResult {
 
 export async function discoverDevices(
   env: OperationEnv,
-  options: { handOff?: (progress: DiscoveryProgress) => Promise<void> } = {},
+  options: { handOff?: (progress: DiscoveryProgress, delayMs?: number) => Promise<void> } = {},
 ): Promise<ConnectorResponse> {
   const p = env.request.payload as DiscoverDevicesPayload;
   return once(env, keys.discovery(p.connectorId, p.deviceDiscoveryId), `Discovery job ${p.deviceDiscoveryId} is already in progress`, () =>
@@ -56,7 +57,7 @@ export async function discoverDevices(
 
 async function startDiscovery(
   env: OperationEnv,
-  options: { handOff?: (progress: DiscoveryProgress) => Promise<void> },
+  options: { handOff?: (progress: DiscoveryProgress, delayMs?: number) => Promise<void> },
 ): Promise<ConnectorResponse> {
   const p = env.request.payload as DiscoverDevicesPayload;
   try {
@@ -65,7 +66,7 @@ async function startDiscovery(
     // A busy vendor is worth another try later; a refusal (401, 403, 404) is not.
     if (options.handOff && isTransient(err, env.bundle)) {
       env.logger.warn("discovery hit a transient vendor failure, handed off for retry", { error: err });
-      await options.handOff({ pageIndex: 0 });
+      await options.handOff({ pageIndex: 0 }, err instanceof VendorError && err.kind === "quota" ? err.retryAfterMs : undefined);
       return ack(200, `Discovering devices for discovery-job-id ${p.deviceDiscoveryId}, the vendor is busy: results follow as events`);
     }
     const status = errorToStatus(err, env.bundle);
@@ -99,7 +100,8 @@ export async function reportDiscoveryFailure(env: OperationEnv, status: number, 
 export async function runDiscovery(
   env: OperationEnv,
   resume?: DiscoveryProgress,
-  handOff?: (progress: DiscoveryProgress) => Promise<void>,
+  /** `delayMs`: the rest may run no sooner (a vendor quota is used up). */
+  handOff?: (progress: DiscoveryProgress, delayMs?: number) => Promise<void>,
 ): Promise<DiscoveryResult> {
   const p = env.request.payload as DiscoverDevicesPayload;
   const d = env.bundle.operations.discoverDevices;
@@ -133,7 +135,7 @@ export async function runDiscovery(
         await flush(pending.slice(0, DEVICES_PER_EVENT), PARTIAL_DISCOVERY_STATUS);
         pending = pending.slice(DEVICES_PER_EVENT);
       }
-      const { devices, rest, unsupported } = await buildDevices(env, ctx, items.slice(i, i + DEVICES_PER_EVENT), filter, !!handOff);
+      const { devices, rest, unsupported, retryAfterMs } = await buildDevices(env, ctx, items.slice(i, i + DEVICES_PER_EVENT), filter, !!handOff);
       result.unsupported += unsupported;
       pending.push(...devices);
       result.devices += devices.length;
@@ -141,7 +143,7 @@ export async function runDiscovery(
       await flush(pending, PARTIAL_DISCOVERY_STATUS);
       const pendingItems = [...rest, ...items.slice(i + DEVICES_PER_EVENT)];
       const progress: DiscoveryProgress = { pageIndex: pageIndex + 1, next, userId, pagesFetched, pendingItems, listed: !hasMore };
-      await handOff!(progress);
+      await handOff!(progress, retryAfterMs);
       result.handoff = progress;
       return false;
     }
@@ -265,7 +267,7 @@ async function buildDevices(
   items: unknown[],
   filter: Set<string>,
   mayDefer: boolean,
-): Promise<{ devices: Built[]; rest: unknown[]; unsupported: number }> {
+): Promise<{ devices: Built[]; rest: unknown[]; unsupported: number; retryAfterMs?: number }> {
   const d = env.bundle.operations.discoverDevices;
   const fan = d.perDevice;
   const slots: Array<Built | "filtered" | "unsupported" | undefined> = new Array(items.length);
@@ -273,6 +275,7 @@ async function buildDevices(
   let stopAt = items.length;
   let nextStart = 0;
   const spacingMs = fan?.ratePerSecond ? 1000 / fan.ratePerSecond : 0;
+  let retryAfterMs: number | undefined;
   const worker = async () => {
     while (cursor < stopAt) {
       if (fan && mayDefer && env.deadline.remainingMs() < HANDOFF_RESERVE_MS + PER_DEVICE_RESERVE_MS) {
@@ -287,13 +290,21 @@ async function buildDevices(
         nextStart = Math.max(now, nextStart) + spacingMs;
         if (wait) await new Promise((r) => setTimeout(r, wait));
       }
-      slots[i] = await buildOne(env, ctx, items[i], filter);
+      try {
+        slots[i] = await buildOne(env, ctx, items[i], filter);
+      } catch (err) {
+        // Over a vendor quota: this device and those after it are read by a job once the quota has room.
+        if (!(mayDefer && err instanceof VendorError && err.kind === "quota")) throw err;
+        stopAt = Math.min(stopAt, i);
+        retryAfterMs = Math.max(retryAfterMs ?? 0, err.retryAfterMs ?? 0);
+        return;
+      }
     }
   };
   await Promise.all(Array.from({ length: fan ? Math.max(1, Math.min(fan.concurrency, items.length)) : 1 }, worker));
   const done = slots.slice(0, stopAt);
   const devices = done.filter((x): x is Built => typeof x === "object");
-  return { devices, rest: items.slice(stopAt), unsupported: done.filter((x) => x === "unsupported").length };
+  return { devices, rest: items.slice(stopAt), unsupported: done.filter((x) => x === "unsupported").length, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
 }
 
 /** Time one device's per-device calls are given before the rest is handed off. */

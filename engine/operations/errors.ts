@@ -49,6 +49,8 @@ export function safeMessage(err: unknown): string {
         return "time budget of the invocation ran out";
       case "network":
         return "vendor API could not be reached";
+      case "quota":
+        return err.message;
       default:
         return err.shareable ? err.message : "vendor request could not be built";
     }
@@ -87,7 +89,7 @@ export function isTransient(err: unknown, bundle?: CompiledBundle): boolean {
     const status = errorToStatus(err, bundle);
     return status === 429 || status >= 500;
   }
-  if (err.kind === "timeout" || err.kind === "deadline" || err.kind === "network") return true;
+  if (err.kind === "timeout" || err.kind === "deadline" || err.kind === "network" || err.kind === "quota") return true;
   return err.kind === "http" && (err.status === 429 || (err.status ?? 0) >= 500);
 }
 

@@ -27,7 +27,7 @@ export type { CommandPlan } from "./command/plan.ts";
 
 export interface SendCommandOptions {
   /** Sync path with a dispatcher: the rest of a plan the budget cannot finish goes to a job. */
-  handOff?: (plan: CommandPlan | undefined) => Promise<void>;
+  handOff?: (plan: CommandPlan | undefined, delayMs?: number) => Promise<void>;
 }
 
 export async function sendCommand(env: OperationEnv, opts: SendCommandOptions = {}): Promise<ConnectorResponse> {
@@ -43,9 +43,10 @@ export async function sendCommand(env: OperationEnv, opts: SendCommandOptions = 
         return await finish(env, plan, { handOff: !!opts.handOff, retryTransient: false });
       } catch (err) {
         if (!(err instanceof HandOffCommand) || !opts.handOff) throw err;
-        await opts.handOff(err.plan);
+        await opts.handOff(err.plan, err.delayMs);
+        const why = err.delayMs !== undefined ? "the vendor quota is used up" : "the vendor is slow";
         return {
-          response: ack(200, `Command ${p.traceId} accepted, the vendor is slow: its result follows as an event`),
+          response: ack(200, `Command ${p.traceId} accepted, ${why}: its result follows as an event`),
           final: true,
         };
       }

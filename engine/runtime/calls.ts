@@ -117,6 +117,9 @@ export class CallRunner {
 
   /** What a spec carries as functions (never stored): the request signer and the error rules. */
   private attachSigner(spec: VendorCallSpec, call: CompiledCall, ctx: EvalContext): void {
+    // The quota is the call's as compiled now (not a stored copy): a redeployed bundle's applies.
+    if (call.quota) spec.quota = call.quota;
+    else delete spec.quota;
     const signer = this.signer;
     if (signer && call.sign !== false) spec.sign = (req) => signer.headers(req, ctx);
     const rules = [...(call.errors ?? []), ...(this.bundle.api.errors ?? [])];

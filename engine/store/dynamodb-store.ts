@@ -6,7 +6,7 @@ import {
   UpdateTimeToLiveCommand,
   type DynamoDBClientConfig,
 } from "@aws-sdk/client-dynamodb";
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { StateStore } from "./store.ts";
 import { checkKey, checkTtl, decodeValue, encodeValue } from "./codec.ts";
 
@@ -40,6 +40,8 @@ export class StateStoreError extends Error {
 interface StateItem {
   pk: string;
   value: string;
+  /** Counters (`increment`) instead of `value`. */
+  count?: number;
   expiresAt?: number;
 }
 
@@ -107,9 +109,61 @@ export class DynamoDbStateStore implements StateStore {
     } catch (err) {
       throw new StateStoreError("get", errorName(err));
     }
-    if (!item || typeof item.value !== "string") return undefined;
+    if (!item || (typeof item.value !== "string" && typeof item.count !== "number")) return undefined;
     if (typeof item.expiresAt === "number" && item.expiresAt <= this.nowSeconds()) return undefined;
+    // A counter (`increment`) keeps its number in `count`.
+    if (typeof item.value !== "string") return item.count as T;
     return decodeValue<T>(item.value);
+  }
+
+  /**
+   * One UpdateItem: ADD on the number attribute `count` is atomic across containers (`get` reads
+   * it). An item whose TTL passed but that DynamoDB has not deleted yet starts over from `delta`.
+   */
+  async increment(key: string, delta: number, ttlSeconds: number): Promise<number> {
+    checkKey(key);
+    const ttl = checkTtl(ttlSeconds, true) as number;
+    if (!Number.isFinite(delta)) throw new RangeError("increment: delta must be a finite number");
+    const nowSeconds = this.nowSeconds();
+    const add = async (): Promise<number> => {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { [STATE_TABLE_KEY]: key },
+          UpdateExpression: "ADD #count :d SET #exp = if_not_exists(#exp, :exp)",
+          ConditionExpression: "attribute_not_exists(#exp) OR #exp > :now",
+          ExpressionAttributeNames: { "#count": "count", "#exp": STATE_TABLE_TTL_ATTRIBUTE },
+          ExpressionAttributeValues: { ":d": delta, ":exp": nowSeconds + Math.ceil(ttl), ":now": nowSeconds },
+          ReturnValues: "UPDATED_NEW",
+        }),
+      );
+      return Number(out.Attributes?.count ?? 0);
+    };
+    let count: number;
+    try {
+      try {
+        count = await add();
+      } catch (err) {
+        if (errorName(err) !== "ConditionalCheckFailedException") throw err;
+        // Expired but not yet deleted: start the counter again (the condition keeps racers apart).
+        await this.doc.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { [STATE_TABLE_KEY]: key, count: 0, [STATE_TABLE_TTL_ATTRIBUTE]: nowSeconds + Math.ceil(ttl) },
+            ConditionExpression: "#exp <= :now",
+            ExpressionAttributeNames: { "#exp": STATE_TABLE_TTL_ATTRIBUTE },
+            ExpressionAttributeValues: { ":now": nowSeconds },
+          }),
+        ).catch((e: unknown) => {
+          if (errorName(e) !== "ConditionalCheckFailedException") throw e;
+        });
+        count = await add();
+      }
+    } catch (err) {
+      if (err instanceof StateStoreError) throw err;
+      throw new StateStoreError("increment", errorName(err));
+    }
+    return count;
   }
 
   async put(key: string, value: unknown, ttlSeconds?: number): Promise<void> {

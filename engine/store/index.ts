@@ -28,6 +28,7 @@ function lazyStore(create: () => Promise<StateStore>): StateStore {
     durable: true,
     putIfAbsent: async (key, value, ttl) => (await get()).putIfAbsent(key, value, ttl),
     get: async <T>(key: string) => (await get()).get<T>(key),
+    increment: async (key, delta, ttl) => (await get()).increment(key, delta, ttl),
     put: async (key, value, ttl) => (await get()).put(key, value, ttl),
     delete: async (key) => (await get()).delete(key),
   };

@@ -56,6 +56,21 @@ export class MemoryStateStore implements StateStore {
     return decodeValue<T>(entry.text);
   }
 
+  async increment(key: string, delta: number, ttlSeconds: number): Promise<number> {
+    checkKey(key);
+    const ttl = checkTtl(ttlSeconds, true);
+    if (!Number.isFinite(delta)) throw new RangeError("increment: delta must be a finite number");
+    // No await between the read and the write: the event loop makes this atomic.
+    const entry = this.live(key);
+    const current = entry ? Number(decodeValue<number>(entry.text)) || 0 : 0;
+    const next = current + delta;
+    if (entry) {
+      entry.text = encodeValue(next);
+      this.touch(key, entry);
+    } else this.write(key, encodeValue(next), ttl);
+    return next;
+  }
+
   async put(key: string, value: unknown, ttlSeconds?: number): Promise<void> {
     checkKey(key);
     const ttl = checkTtl(ttlSeconds, false);

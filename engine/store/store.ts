@@ -16,6 +16,12 @@ export interface StateStore {
    */
   putIfAbsent(key: string, value: unknown, ttlSeconds: number): Promise<boolean>;
   get<T = unknown>(key: string): Promise<T | undefined>;
+  /**
+   * Atomically adds `delta` to the number stored at `key` (absent or expired: 0) and returns the
+   * new value; the TTL is set when the counter is created. The counters of vendor quotas.
+   * `get` reads the counter as a number.
+   */
+  increment(key: string, delta: number, ttlSeconds: number): Promise<number>;
   put(key: string, value: unknown, ttlSeconds?: number): Promise<void>;
   delete(key: string): Promise<void>;
 }

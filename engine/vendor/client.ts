@@ -5,6 +5,8 @@
  * retries with backoff inside the invocation's time budget, error classification and pagination.
  */
 import type { RequestLimit } from "./request-limit.ts";
+import type { QuotaGate } from "../quota/quota-gate.ts";
+import type { CompiledQuota } from "../mapping/compiled.ts";
 import { createFinalURL, createQuerySerializer, type PathSerializer, type QuerySerializer } from "openapi-fetch";
 import type { Logger } from "../log/logger.ts";
 import { silentLogger } from "../log/json-logger.ts";
@@ -63,6 +65,8 @@ export class VendorClient {
   private readonly originOverride?: string;
   /** Set on the per-invocation view made by withRequestLimit. */
   private requestLimit?: RequestLimit;
+  /** Set by withQuotas: the bundle's quotas, counted in the state store. */
+  private quotas?: { gate: QuotaGate; api?: CompiledQuota };
 
   constructor(opts: VendorClientOptions) {
     this.retry = normalizeRetryPolicy(opts.retry);
@@ -82,6 +86,16 @@ export class VendorClient {
   withRequestLimit(limit: RequestLimit): VendorClient {
     const view = Object.create(this) as VendorClient;
     view.requestLimit = limit;
+    return view;
+  }
+
+  /**
+   * This client counting every request (each page of a listing too, retries not) against the
+   * API's quota and the call's own (`spec.quota`): one over a quota is not sent (VendorError "quota").
+   */
+  withQuotas(gate: QuotaGate, api?: CompiledQuota): VendorClient {
+    const view = Object.create(this) as VendorClient;
+    view.quotas = { gate, ...(api ? { api } : {}) };
     return view;
   }
 
@@ -223,8 +237,21 @@ export class VendorClient {
     };
   }
 
-  /** The attempt loop: retry, backoff within the budget, error classification. */
+  /** One request within the quotas that apply to it: taken before the first attempt, given back after the last. */
   private async send(spec: VendorCallSpec, target: Target, deadline: Deadline): Promise<VendorResponse> {
+    const quotas = [this.quotas?.api, spec.quota].filter((q): q is CompiledQuota => q !== undefined);
+    if (!this.quotas || quotas.length === 0) return this.attempts(spec, target, deadline);
+    // Counted per credentials the request carries: the user's token, or the connector's own.
+    const lease = await this.quotas.gate.acquire(quotas, JSON.stringify(spec.auth), Math.ceil((spec.timeoutMs * this.retry.maxAttempts) / 1000) + 5);
+    try {
+      return await this.attempts(spec, target, deadline);
+    } finally {
+      await lease.release();
+    }
+  }
+
+  /** The attempt loop: retry, backoff within the budget, error classification. */
+  private async attempts(spec: VendorCallSpec, target: Target, deadline: Deadline): Promise<VendorResponse> {
     const started = performance.now();
     const fields = { label: spec.label, method: spec.method, path: spec.path };
     const accepted = new Set(spec.acceptStatus ?? []);

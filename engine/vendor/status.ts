@@ -19,6 +19,9 @@ export function vendorErrorToResponseCode(err: unknown, statusMap?: Record<strin
       return 502;
     case "invalid-request":
       return 500;
+    case "quota":
+      // The bundle's own quota: the same answer the vendor would give past it.
+      return 429;
     case "http":
       return defaultForStatus(err.status);
   }

@@ -41,6 +41,8 @@ export interface VendorCallSpec {
   sign?: (request: { method: string; url: string; body: string }) => Promise<Record<string, string>>;
   /** The response carries secrets (an account bootstrap): tracing tools must not print its body. */
   untraced?: boolean;
+  /** The call's own quota (engine/quota); the API's applies through VendorClient.withQuotas. */
+  quota?: import("../mapping/compiled.ts").CompiledQuota;
   /**
    * The mapping's error rules: called with every answer (2xx included) before it is accepted or
    * retried; a classification makes the call fail at once with that MI status.
@@ -76,7 +78,8 @@ export interface VendorResponse {
  * but the mapping's success test says the call failed; unusable: a 2xx whose body the mapping cannot
  * read (not JSON, empty, null, or without what the mapping reads from it).
  */
-export type VendorErrorKind = "http" | "timeout" | "network" | "deadline" | "invalid-request" | "rejected" | "unusable";
+/** `quota`: not sent, a quota the bundle declares is used up (engine/quota); `retryAfterMs` says when it may fit. */
+export type VendorErrorKind = "http" | "timeout" | "network" | "deadline" | "invalid-request" | "rejected" | "unusable" | "quota";
 
 /**
  * A vendor call that did not succeed. The message names the method and the path TEMPLATE only:

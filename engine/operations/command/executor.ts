@@ -196,6 +196,12 @@ async function settle(
         await save();
         throw new HandOffCommand(plan);
       }
+      if (opts.handOff && err instanceof VendorError && err.kind === "quota") {
+        // Not sent: a quota is used up. The job sends it when the quota has room.
+        step.state = "planned";
+        await save();
+        throw new HandOffCommand(plan, err.retryAfterMs);
+      }
       step.state = "failed";
       step.error = { status: errorToStatus(err, env.bundle), message: safeMessage(err), transient };
       await save();

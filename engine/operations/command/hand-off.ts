@@ -5,7 +5,11 @@ import type { CommandPlan } from "./plan.ts";
  * when the device could not be read in time (the job then plans the command itself).
  */
 export class HandOffCommand extends Error {
-  constructor(readonly plan?: CommandPlan) {
+  constructor(
+    readonly plan?: CommandPlan,
+    /** Run the job no sooner than this (a vendor quota used up); absent: at once. */
+    readonly delayMs?: number,
+  ) {
     super("command handed off");
     this.name = "HandOffCommand";
   }

@@ -58,6 +58,8 @@ export async function buildPlan(env: OperationEnv, opts: { canHandOff?: boolean 
     if (generated) plan.endpoints = generated;
   } catch (err) {
     if (opts.canHandOff && err instanceof VendorError && (err.kind === "timeout" || err.kind === "deadline")) throw new HandOffCommand();
+    // Over a quota the read was not sent: the job plans the command once the quota has room.
+    if (opts.canHandOff && err instanceof VendorError && err.kind === "quota") throw new HandOffCommand(undefined, err.retryAfterMs);
     plan.failure = describeFailure(err, env);
     env.logger.warn("device could not be resolved for the command", { status: plan.failure.status, error: err });
     plan.commands = requestCommands(p).map((c) => ({ ...c, failure: plan.failure, parts: [] }));
