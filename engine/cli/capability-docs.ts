@@ -5,6 +5,9 @@
  */
 import type { CompiledBundle, CompiledCall, CompiledCluster, CompiledProfile } from "../mapping/compiled.ts";
 import { READ_STATE, UPDATE_STATE } from "../matter/ids.ts";
+import { ClusterTable } from "../matter/cluster-table.ts";
+import type { DeviceTypeDef } from "../matter/types.ts";
+import { conformanceOf, describeFeatures } from "../mapping/conformance-check.ts";
 
 const hex = (n: number) => "0x" + n.toString(16).toUpperCase().padStart(4, "0");
 
@@ -36,7 +39,9 @@ function profileSection(p: CompiledProfile, bundle: CompiledBundle, description:
   for (const ep of p.endpoints) {
     lines.push(`### Endpoint ${ep.id}: ${ep.deviceTypes.join(", ")}`, "");
     if (ep.when) lines.push(`Present when \`${oneLine(ep.when.src)}\`.`, "");
-    for (const c of ep.clusters) lines.push(...clusterSection(c, bundle));
+    const table = ClusterTable.default();
+    const deviceTypes = ep.deviceTypes.flatMap((name) => table.deviceType(name) ?? ([] as DeviceTypeDef[]));
+    for (const c of ep.clusters) lines.push(...clusterSection(c, bundle), ...conformanceLines(c, deviceTypes, table));
   }
   return lines;
 }
@@ -72,6 +77,24 @@ function clusterSection(c: CompiledCluster, bundle: CompiledBundle): string[] {
     lines.push("");
   }
   return lines;
+}
+
+/**
+ * The features the cluster implements (declared featureMap, or derived from the device types and
+ * the mapped elements) and the Matter-mandatory elements the vendor does not provide, so an
+ * integrator sees what MI will not be able to ask for.
+ */
+function conformanceLines(c: CompiledCluster, deviceTypes: DeviceTypeDef[], table: ClusterTable): string[] {
+  const def = table.cluster(c.id);
+  if (!def) return [];
+  const conf = conformanceOf(table, def, deviceTypes, c.featureMap, c.attributes.map((a) => String(a.id)), c.commands.map((cmd) => String(cmd.id)));
+  const lines: string[] = [];
+  const features = describeFeatures(conf.features) || "none";
+  lines.push(`Features: ${features}${conf.declared ? ` (featureMap ${conf.featureMap})` : ` (derived: featureMap ${conf.featureMap})`}.`);
+  const missing = [...conf.unmapped.attributes.map((n) => `attribute ${n}`), ...conf.unmapped.commands.map((n) => `command ${n}`)];
+  if (missing.length) lines.push(`Matter-mandatory, not provided by the vendor: ${missing.join(", ")}.`);
+  if (conf.missingFeatures.length) lines.push(`Required by the device type but not implemented: ${describeFeatures(conf.missingFeatures)}.`);
+  return [...lines, ""];
 }
 
 function callLabel(call: CompiledCall): string {

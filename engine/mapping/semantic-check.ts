@@ -16,6 +16,8 @@ import { didYouMean, toPointer, type Diagnostic, type Segment } from "./diagnost
 import { MI_CUSTOM_COMMANDS, parseConfirmKey } from "./matter-refs.ts";
 import type { SourceRef } from "./schema-check.ts";
 import { checkAccountCapabilities } from "./account-check.ts";
+import { conformanceOf, describeFeatures } from "./conformance-check.ts";
+import { featureMapOf, featuresRequiredBy } from "../matter/features.ts";
 
 type Json = Record<string, unknown>;
 
@@ -352,7 +354,29 @@ function checkEndpoint(doc: Json, endpoint: Json, path: Segment[], report: Repor
     if (checkCluster(doc, def, cluster, [...path, "clusters", key], resolved, report, table)) readable = true;
   }
   checkDeviceTypes(endpoint, path, new Set([...resolved.values()].map((c) => c.id)), report, table);
+  checkFeatures(endpoint, path, resolved, report, table);
   return readable;
+}
+
+/** Declared featureMaps against the device types' required features and the mapped elements (conformance-check.ts). */
+function checkFeatures(endpoint: Json, path: Segment[], resolved: Map<string, ClusterDef>, report: Reporter, table: ClusterTable): void {
+  const clusters = isRecord(endpoint.clusters) ? endpoint.clusters : {};
+  const deviceTypes = (Array.isArray(endpoint.deviceTypes) ? endpoint.deviceTypes : []).flatMap((ref) => (typeof ref === "string" ? (table.deviceType(ref) ?? []) : []));
+  for (const [key, def] of resolved) {
+    const cluster = clusters[key];
+    if (!isRecord(cluster) || typeof cluster.featureMap !== "number") continue;
+    const at = [...path, "clusters", key];
+    const keys = (v: unknown) => (isRecord(v) ? Object.keys(v) : []);
+    const c = conformanceOf(table, def, deviceTypes, cluster.featureMap, keys(cluster.attributes), keys(cluster.commands));
+    if (c.missingFeatures.length) {
+      const fixed = featureMapOf([...c.features, ...c.missingFeatures]);
+      const names = deviceTypes.filter((dt) => featuresRequiredBy(def, [dt]).some((f) => c.missingFeatures.includes(f))).map((dt) => dt.specName);
+      report.warning([...at, "featureMap"], "matter/missing-required-feature", `${names.join(", ")} requires feature ${describeFeatures(c.missingFeatures)} of ${def.name}, which featureMap ${cluster.featureMap} does not set`, `featureMap: ${fixed} (${describeFeatures([...c.features, ...c.missingFeatures])}), and map what the feature makes mandatory`);
+    }
+    for (const e of c.ruledOut) {
+      report.warning([...at, e.kind === "attribute" ? "attributes" : "commands", e.key], "matter/feature-not-declared", `${def.name}.${e.name} (conformance ${e.conformance}) is not part of a cluster with featureMap ${cluster.featureMap} (${describeFeatures(c.features) || "no features"})`, "set the feature's bit in featureMap, or remove the element", true);
+    }
+  }
 }
 
 function checkDeviceTypes(endpoint: Json, path: Segment[], present: Set<number>, report: Reporter, table: ClusterTable): void {
