@@ -3,6 +3,7 @@
  *  1. engine/mapping/mapping.types.ts        from schemas/mapping.schema.json
  *  2. schemas/send-connector-event.schema.json from the Smithy shapes (if that generator is present)
  *  3. engine/matter/data/matter-clusters.json from @matter/model (the Matter 1.4 model)
+ *  3b. schemas/editor/connector.schema.json (Matter names for editor completion) from that data
  *  4. engine/generated/validators.js (+ .d.ts) from the MI and SendConnectorEvent schemas; it must run
  *     after step 2, since it embeds the SendConnectorEvent schema.
  */
@@ -12,6 +13,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { MAPPING_TYPES_FILE, renderMappingTypes } from "./generate-mapping-types.ts";
 import { writeMatterData } from "./generate-matter-data.ts";
 import { writeValidators } from "./generate-validators.ts";
+import { writeEditorSchema } from "./generate-editor-schema.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -29,4 +31,5 @@ if (existsSync(sceGenerator)) {
 }
 
 writeMatterData();
+writeEditorSchema();
 writeValidators();

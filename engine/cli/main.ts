@@ -11,6 +11,7 @@ import { testCommand } from "./commands/test.ts";
 import { newCommand } from "./commands/new.ts";
 import { invokeCommand } from "./commands/invoke.ts";
 import { devCommand, docsCommand, registrationCommand } from "./commands/misc.ts";
+import { matterCommand } from "./commands/matter.ts";
 
 /** Exit codes: 0 success, 1 the check or run failed, 2 the command line was wrong. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -131,6 +132,14 @@ function buildProgram(con: CliConsole, io: CliIo, setCode: (code: number) => voi
     .argument("<bundle>", "bundle folder or name under mappings/")
     .addHelpText("after", examples("c2c docs acme", "c2c docs acme > mappings/acme/CAPABILITIES.md"))
     .action(async (bundle: string) => setCode(await docsCommand(bundle, con)));
+
+  program
+    .command("matter")
+    .description("List the Matter 1.4 clusters and device types, or show one: features, attributes, commands, fields, events.")
+    .argument("[name]", "cluster or device type, by name or hex id (LevelControl, 0x0008, \"Dimmable Light\")")
+    .option("--json", "print the table's data as JSON")
+    .addHelpText("after", examples("c2c matter", "c2c matter LevelControl", "c2c matter 0x0300", "c2c matter \"Extended Color Light\""))
+    .action(async (name: string | undefined, opts: { json?: boolean }) => setCode(await matterCommand(name, opts, con)));
 
   program
     .command("registration")
