@@ -21,7 +21,7 @@ import { JOB_QUEUE_URL_ENV, sqsJobQueueFromEnv } from "../handoff/sqs-dispatcher
 import { VendorClient } from "../vendor/client.ts";
 import { Engine, type EngineDeps, type LambdaContextLike } from "./engine.ts";
 import { ack } from "../mi/protocol.ts";
-import { createWebhookHandler } from "../webhook/ingress.ts";
+import type { WebhookHandler } from "../webhook/ingress.ts";
 import { createBufferConsumer } from "../events/buffer-consumer.ts";
 
 export type LambdaHandler = (event: unknown, context?: LambdaContextLike) => Promise<unknown>;
@@ -61,9 +61,28 @@ export function createEngine(bundle: CompiledBundle, overrides: Partial<EngineDe
     }
   }
   engine = new Engine(deps);
-  if (!deps.webhook && bundle.webhooks) deps.webhook = createWebhookHandler(engine);
+  if (!deps.webhook && bundle.webhooks) deps.webhook = lazyWebhookHandler(engine);
   if (!deps.queue && bundle.webhooks?.buffer) deps.queue = createBufferConsumer(engine);
   return engine;
+}
+
+/**
+ * The webhook stack (signature schemes, JWT and JWKS, structured headers: about a fifth of the
+ * artifact's code) is loaded on the first vendor delivery, not at cold start: no MI request uses
+ * it, and a delivery is not held to MI's 2 s. A failed load is tried again on the next delivery.
+ */
+function lazyWebhookHandler(engine: Engine): WebhookHandler {
+  let loading: Promise<WebhookHandler> | undefined;
+  return async (event, context) => {
+    loading ??= import("../webhook/ingress.ts").then(
+      (m) => m.createWebhookHandler(engine),
+      (err: unknown) => {
+        loading = undefined;
+        throw err;
+      },
+    );
+    return (await loading)(event, context);
+  };
 }
 
 /** Runs jobs of an InProcessDispatcher through the engine; "retry" results become the dispatcher's retries. */

@@ -81,6 +81,23 @@ describe.each(bundles)("node build.mjs %s", (bundle) => {
     expect(code).toContain(JSON.stringify(compiled.api.baseUrl));
   });
 
+  it("keeps the webhook stack out of what a cold start loads (a chunk loaded on the first delivery)", async () => {
+    type Output = { inputs: Record<string, unknown>; imports: Array<{ path: string; kind: string }> };
+    const outputs = JSON.parse(await readFile(path.join(dir(), "meta.json"), "utf8")).outputs as Record<string, Output>;
+    // index.mjs and every chunk it imports statically, transitively: what an import of the artifact compiles.
+    const eager = new Set<string>();
+    const visit = (file: string) => {
+      if (eager.has(file) || !outputs[file]) return;
+      eager.add(file);
+      for (const i of outputs[file]!.imports) if (i.kind === "import-statement") visit(i.path);
+    };
+    visit(Object.keys(outputs).find((file) => file.endsWith("/index.mjs"))!);
+    const inputs = [...eager].flatMap((file) => Object.keys(outputs[file]!.inputs));
+    expect(inputs.some((i) => i.includes("engine/handler/lambda.ts"))).toBe(true);
+    expect(inputs.some((i) => i.includes("engine/mi/event-normalize.ts"))).toBe(true);
+    expect(inputs.filter((i) => /engine\/webhook\/(ingress|verify|http-signature|jwt-bearer|key-fetch)\.ts$|node_modules\/(jose|http-message-signatures|structured-headers)\//.test(i))).toEqual([]);
+  });
+
   it("writes a valid template and registration bodies", async () => {
     const template = JSON.parse(await readFile(path.join(dir(), "template.json"), "utf8"));
     expect(checkTemplate(template)).toEqual([]);
