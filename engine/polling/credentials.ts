@@ -9,7 +9,7 @@
  *  - deleted when the vendor rejects the token (401/403) or the user is deactivated;
  *  - General Authorization: only the secret's ARN and version are kept, never its value.
  */
-import { decodeJwt } from "jose";
+import { jwtClaims } from "../runtime/functions/encoding.ts";
 import { open, seal } from "../account/sealed.ts";
 import type { AuthHeader } from "../mi/protocol.ts";
 import { keys } from "../operations/keys.ts";
@@ -71,10 +71,7 @@ export class PollCredentials {
 /** The `exp` of a JWT access token in epoch ms; undefined for opaque tokens. */
 function jwtExpiry(token: string): number | undefined {
   if (token.split(".").length !== 3) return undefined;
-  try {
-    const { exp } = decodeJwt(token);
-    return typeof exp === "number" ? exp * 1000 : undefined;
-  } catch {
-    return undefined;
-  }
+  // The engine's own decoder (as $jwtClaims): jose stays in the lazily loaded webhook chunk.
+  const exp = jwtClaims(token)?.exp;
+  return typeof exp === "number" ? exp * 1000 : undefined;
 }
