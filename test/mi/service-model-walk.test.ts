@@ -274,7 +274,7 @@ describe("SendConnectorEvent body check = the service model (walked from the Smi
       return t["smithy.api#length"] || t["smithy.api#pattern"] || t["smithy.api#range"] || shape(id).type === "enum";
     });
     expect(constrained.length).toBeGreaterThanOrEqual(40);
-    expect(cases.length).toBeGreaterThan(500);
+    expect(cases.length).toBeGreaterThan(1000);
   });
 
   it("accepts a body with every member of every shape present", () => {

@@ -162,6 +162,20 @@ describe("SendCommand over the quota", () => {
     }
   }
 
+  it("ActivateUser over the quota answers 429 (it cannot be deferred) and sends nothing", async () => {
+    clock = Math.floor(clock / 60_000) * 60_000 + 60_000;
+    const bundle = await quotaBundle();
+    const engine = container(bundle, new MemoryStateStore({ now: () => clock }));
+    const listAll: Exchange = { request: { method: "GET", path: "/v1/lights/all" }, response: { status: 200, body: lights } };
+    harness.vendor.load([listAll, listAll, listAll, listAll], "replay");
+    const activate = { header: { auth: { type: "OAuth2.0", token: FIXTURE_TOKEN } }, payload: { operationName: "AWS.ActivateUser", operationVersion: "1.0.0", connectorId: "lifx-connector" } };
+    for (let i = 0; i < 3; i++) expect(((await engine.handle(activate, ctx)) as any).header.responseCode).toBe(200);
+    const refused = (await engine.handle(activate, ctx)) as any;
+    expect(refused.header.responseCode).toBe(429);
+    expect(JSON.stringify(refused)).toContain("vendor quota api: 3 requests per minute used up");
+    expect(harness.vendor.received).toHaveLength(3);
+  });
+
   it("sends no request past the quota: the command is handed off with a delay, runs when the quota has room, and its result reaches MI", async () => {
     clock = Math.floor(clock / 60_000) * 60_000 + 60_000;
     const bundle = await quotaBundle();
