@@ -336,7 +336,8 @@ class BundleCompiler {
       events: Object.entries(cluster.events ?? {}).map(([key, e]) => this.event(def, key, e, [...path, "events", key])),
     };
     this.resolveLimits(def, out);
-    if (cluster.featureMap !== undefined) out.featureMap = cluster.featureMap;
+    if (typeof cluster.featureMap === "number") out.featureMap = cluster.featureMap;
+    else if (typeof cluster.featureMap === "string") out.featureMapFrom = this.expr(cluster.featureMap, [...path, "featureMap"]);
     return out;
   }
 

@@ -164,6 +164,8 @@ export interface CompiledCluster {
   /** Matter 1.4 revision from the cluster table (1..10). */
   revision: number;
   featureMap?: number;
+  /** featureMap declared as an expression over the vendor device, evaluated per capability report. */
+  featureMapFrom?: Expr;
   attributes: CompiledAttribute[];
   commands: CompiledCommand[];
   events: CompiledMatterEvent[];

@@ -579,9 +579,9 @@ idFrom?: Expression
  */
 export interface Cluster {
 /**
- * Matter FeatureMap reported at discovery.
+ * Matter FeatureMap reported at discovery: a constant, or a JSONata expression over the vendor device when the features differ between devices of one profile (it must yield an integer 0..4294967295; any other value is logged and the featureMap left out). Constants are checked by `c2c validate` against the device types and the mapped elements; without featureMap the features are derived from them.
  */
-featureMap?: number
+featureMap?: (number | Expression)
 /**
  * Attributes by Matter name or id.
  */

@@ -7,6 +7,10 @@ import type { MatterCapabilityReport, MatterCapabilityReportCluster } from "../m
 import { bindings, type EvalContext } from "./context.ts";
 import type { Evaluator } from "./expressions.ts";
 import { admitValue, type ValueLog } from "./matter-values.ts";
+import type { ValueType } from "../matter/value-type.ts";
+
+/** FeatureMap is a map32: an integer 0..2^32-1. */
+const FEATURE_MAP: ValueType = { type: "map32", kind: "bitmap", min: 0, max: 4294967295 };
 
 /** Attribute values of one endpoint: clusterHexId -> attributeHexId -> value. */
 export type EndpointState = Map<string, Map<string, unknown>>;
@@ -132,6 +136,10 @@ export async function capabilityReport(
       const values = await readCluster(c, device, evaluator, ectx, undefined, log);
       const cluster: MatterCapabilityReportCluster = { id: c.hexId, revision: c.revision };
       if (c.featureMap !== undefined) cluster.featureMap = c.featureMap;
+      else if (c.featureMapFrom) {
+        const fm = await evaluator.evaluate(c.featureMapFrom, device, bindings({ ...ectx, device }));
+        if (admitValue(FEATURE_MAP, fm, c.featureMapFrom.at, `${c.name}.FeatureMap`, log)) cluster.featureMap = fm as number;
+      }
       // An attribute without a known value is still declared (`{ id }`, the documented form).
       cluster.attributes = c.attributes.map((a) => (values.has(a.hexId) ? { id: a.hexId, value: values.get(a.hexId) } : { id: a.hexId }));
       if (c.commands.length) cluster.commands = c.commands.map((cmd) => cmd.hexId);

@@ -96,3 +96,26 @@ describe("derived featureMap and mandatory elements", () => {
     expect(md).toMatch(/Matter-mandatory, not provided by the vendor: attribute GlobalSceneControl, .*command OnWithTimedOff\./);
   });
 });
+
+describe("featureMap as an expression", () => {
+  const text = bundle("Extended Color Light", `            featureMap: "caps.ct ? 25 : caps.bad ? 'all' : 9"
+            attributes: { CurrentX: "x", CurrentY: "y" }
+`);
+
+  it("is evaluated per device for the capability report; a value that is not a map32 is logged and left out", async () => {
+    const { capabilityReport } = await import("../../engine/runtime/device-model.ts");
+    const { Evaluator } = await import("../../engine/runtime/expressions.ts");
+    const { RedactingLogger, memorySink } = await import("../../engine/log/json-logger.ts");
+    const result = validateMappingText(text, FILE);
+    expect(result.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    const profile = result.bundle!.profiles[0];
+    const records: any[] = [];
+    const log = new RedactingLogger(memorySink(records));
+    const featureMapOf = async (device: unknown) =>
+      (await capabilityReport(profile, device, new Evaluator(), { settings: {}, responses: {} }, undefined, log)).endpoints[0].clusters.find((c) => c.id === "0x0300")!.featureMap;
+    expect(await featureMapOf({ caps: { ct: true }, x: 1, y: 1 })).toBe(25);
+    expect(await featureMapOf({ caps: { ct: false }, x: 1, y: 1 })).toBe(9);
+    expect(await featureMapOf({ caps: { bad: true } })).toBeUndefined();
+    expect(records.find((r) => r.element === "ColorControl.FeatureMap")).toMatchObject({ at: expect.stringMatching(/^conf\/connector\.yaml:23:/) });
+  });
+});
