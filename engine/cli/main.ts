@@ -87,8 +87,9 @@ function buildProgram(con: CliConsole, io: CliIo, setCode: (code: number) => voi
     .description("Scaffold a bundle that validates and passes its fixtures at once.")
     .argument("<vendor>", "vendor id: lower-case letters, digits and dashes")
     .option("--dir <folder>", "parent folder", "mappings")
-    .addHelpText("after", examples("c2c new acme", "c2c new acme --dir /tmp/bundles") + "\nRefuses to overwrite an existing folder (exit code 1).\n")
-    .action(async (vendor: string, opts: { dir?: string }) => setCode(await newCommand(vendor, opts, con)));
+    .option("--webhook", "also scaffold a webhooks section (signed deliveries, a handshake) and webhook fixtures")
+    .addHelpText("after", examples("c2c new acme", "c2c new acme --dir /tmp/bundles", "c2c new acme --webhook") + "\nRefuses to overwrite an existing folder (exit code 1).\n")
+    .action(async (vendor: string, opts: { dir?: string; webhook?: boolean }) => setCode(await newCommand(vendor, opts, con)));
 
   program
     .command("invoke")

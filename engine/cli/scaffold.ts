@@ -15,6 +15,8 @@ export interface ScaffoldInput {
   bundleDir: string;
   /** How the README names the folder (e.g. "mappings/acme"). */
   displayDir?: string;
+  /** Also scaffold a `webhooks` section (HMAC-signed deliveries, a challenge handshake) and a signed webhook fixture. */
+  webhook?: boolean;
 }
 
 /** vendor.id rules: lower-case letters, digits and dashes, as folder and artifact names. */
@@ -33,8 +35,99 @@ function modeline(fromDir: string, schema: string): string {
   return `# yaml-language-server: $schema=${rel}`;
 }
 
+/** X-Acme-Cloud for "acme-cloud": the made-up header prefix of the scaffold's vendor. */
+function headerPrefix(id: string): string {
+  return "X-" + id.split("-").filter(Boolean).map((w) => w[0]!.toUpperCase() + w.slice(1)).join("-");
+}
+
+/** ACME_CLOUD_WEBHOOK_SECRET for "acme-cloud". */
+export function webhookSecretEnv(id: string): string {
+  return `${id.toUpperCase().replace(/-/g, "_")}_WEBHOOK_SECRET`;
+}
+
+/** The `webhooks` section: replace the header names, the signed string and the event fields with the vendor's. */
+function webhookSection(id: string): string {
+  const h = headerPrefix(id);
+  return `
+# Device events the vendor pushes (docs/authoring-guide.md, "Webhooks and events"). The bundle gets
+# a public function URL: every delivery must prove it comes from the vendor.
+webhooks:
+  verify:
+    # Here: hex HMAC-SHA256 of "<timestamp>.<raw body>" in ${h}-Signature, keyed with the webhook
+    # secret the vendor gave you (from the environment, or Secrets Manager with secretsManager: true).
+    scheme: hmac
+    algorithm: sha256
+    encoding: hex
+    header: ${h}-Signature
+    prefix: "sha256="
+    signed: timestamp.body
+    timestampHeader: ${h}-Timestamp
+    toleranceSeconds: 300
+    secret: { env: ${webhookSecretEnv(id)} }
+  handshakes:
+    # The vendor checks the endpoint when the subscription is made: echo its challenge.
+    - when: "body.type = 'url_verification'"
+      respond: { status: 200, body: "{ 'challenge': body.challenge }" }
+  # One delivery carries a list of events; each expression below reads one event.
+  events: events
+  # A redelivered event (same id) is not sent twice.
+  eventId: event_id
+  userId: user_id
+  deviceId: device.id
+  # Shaped like the discovery device, so the profile's attribute reads apply (partial is fine).
+  state: device
+`;
+}
+
+function webhookFiles(id: string, bundleDir: string, connectorId: string): Record<string, string> {
+  const secretEnv = webhookSecretEnv(id);
+  const h = headerPrefix(id);
+  return {
+    "tests/webhook-power-changed.yaml": `${modeline(bundleDir + "/tests", "fixture.schema.json")}
+name: A signed power event becomes a DEVICE_EVENT with OnOff = false
+# A test secret only: the runner signs the delivery with it, as the vendor would.
+env: { ${secretEnv}: fixture-webhook-secret, C2C_CONNECTOR_ID: ${connectorId} }
+webhook:
+  path: /webhook
+  body:
+    events:
+      - { event_id: evt-1, type: device.power, user_id: user-0001, device: { id: plug-1, type: plug, power: "off" } }
+  sign: { scheme: hmac, algorithm: sha256, encoding: hex, header: ${h}-Signature, prefix: "sha256=", timestampHeader: ${h}-Timestamp, secretEnv: ${secretEnv} }
+vendor: []
+expect:
+  http: { status: 200, body: { status: ok, received: 1, sent: 1 } }
+  events:
+    - ConnectorId: ${connectorId}
+      Operation: DEVICE_EVENT
+      OperationVersion: "1.0"
+      StatusCode: 200
+      UserId: user-0001
+      ConnectorDeviceId: plug-1
+      MatterEndpoint:
+        id: "1"
+        clusters:
+          - id: "0x0006"
+            attributes: { "0x0000": false }
+`,
+    "tests/webhook-forged.yaml": `${modeline(bundleDir + "/tests", "fixture.schema.json")}
+name: A delivery not signed with the webhook secret is refused (401) and sends nothing
+env: { ${secretEnv}: fixture-webhook-secret, C2C_CONNECTOR_ID: ${connectorId} }
+webhook:
+  path: /webhook
+  headers: { ${h}-Timestamp: "1700000000", ${h}-Signature: "sha256=0000000000000000000000000000000000000000000000000000000000000000" }
+  body:
+    events:
+      - { event_id: evt-2, type: device.power, user_id: user-0001, device: { id: plug-1, type: plug, power: "on" } }
+vendor: []
+expect:
+  http: { status: 401 }
+  events: []
+`,
+  };
+}
+
 /** Relative path -> content. */
-export function scaffoldFiles({ id, bundleDir, displayDir = `mappings/${id}` }: ScaffoldInput): Record<string, string> {
+export function scaffoldFiles({ id, bundleDir, displayDir = `mappings/${id}`, webhook = false }: ScaffoldInput): Record<string, string> {
   const name = displayName(id);
   const host = `${id}.example`;
   const connectorId = `${id}-connector`;
@@ -130,7 +223,8 @@ profiles:
                 use: setPower
                 body: "{ 'power': device.power = 'on' ? 'off' : 'on' }"
                 confirms: { OnOff: "device.power != 'on'" }
-`;
+${webhook ? webhookSection(id) : ""}`;
+  if (webhook) Object.assign(files, webhookFiles(id, bundleDir, connectorId));
 
   files["tests/data/devices.json"] =
     JSON.stringify(

@@ -37,6 +37,27 @@ describe("c2c new", () => {
     expect(tested.code).toBe(0);
   });
 
+  it("--webhook adds a signed webhooks section and webhook fixtures that validate and pass at once", async () => {
+    const made = await cli(["new", "acme-hooks", "--webhook", "--dir", parent]);
+    expect(made.code).toBe(0);
+    const dir = join(parent, "acme-hooks");
+    const yaml = await readFile(join(dir, "connector.yaml"), "utf8");
+    expect(yaml).toMatch(/^webhooks:\n  verify:\n(.*\n)*    scheme: hmac/m);
+    expect(yaml).toContain("secret: { env: ACME_HOOKS_WEBHOOK_SECRET }");
+    expect(made.stdout).toContain("tests/webhook-power-changed.yaml");
+    const validated = await cli(["validate", "--strict", dir]);
+    expect(validated.code).toBe(0);
+    const tested = await cli(["test", dir]);
+    expect(tested.stdout).toMatch(/✓ A signed power event becomes a DEVICE_EVENT/);
+    expect(tested.stdout).toMatch(/✓ A delivery not signed with the webhook secret is refused \(401\)/);
+    expect(tested.stdout).toMatch(/5 passed, 0 failed/);
+    expect(tested.code).toBe(0);
+    // Without the flag: no webhooks section, no webhook fixture.
+    const plain = await cli(["new", "acme-plain", "--dir", parent]);
+    expect(plain.code).toBe(0);
+    expect(await readFile(join(parent, "acme-plain", "connector.yaml"), "utf8")).not.toContain("webhooks:");
+  });
+
   it("scaffolds into mappings/ under the working folder by default", async () => {
     const cwd = await mkdtemp(join(tmpdir(), "c2c-cli-cwd-"));
     try {

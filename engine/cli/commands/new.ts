@@ -8,6 +8,8 @@ import { pathExists } from "../../util/fs.ts";
 
 export interface NewOptions {
   dir?: string;
+  /** Add a webhooks section and signed webhook fixtures. */
+  webhook?: boolean;
 }
 
 export async function newCommand(vendor: string, opts: NewOptions, con: CliConsole): Promise<number> {
@@ -20,7 +22,7 @@ export async function newCommand(vendor: string, opts: NewOptions, con: CliConso
     throw new CliError(`${displayPath(bundleDir, con.cwd)} already exists; nothing was written (choose another name or remove the folder)`);
   }
   const shown = displayPath(bundleDir, con.cwd);
-  const files = scaffoldFiles({ id: vendor, bundleDir, displayDir: shown });
+  const files = scaffoldFiles({ id: vendor, bundleDir, displayDir: shown, webhook: opts.webhook === true });
   for (const [rel, content] of Object.entries(files)) {
     const path = join(bundleDir, rel);
     await mkdir(dirname(path), { recursive: true });
