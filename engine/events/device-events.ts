@@ -60,13 +60,15 @@ export interface PlanInput {
   known?: KnownDevices;
   /** Epoch ms of the event's processing, recorded with the known state. */
   at?: number;
+  /** The device's id when the caller knows it (a command's read-back); else read with `deviceId`. */
+  deviceId?: string;
 }
 
 export async function planDeviceEvents(p: PlanInput): Promise<EventPlan> {
   const { webhooks: w, evaluator, event } = p;
   const ctx: EvalContext = { settings: p.bundle.settings, responses: {}, body: p.body, event };
 
-  const idValue = await evaluator.evaluate(w.deviceId, event, bindings(ctx));
+  const idValue = p.deviceId ?? (await evaluator.evaluate(w.deviceId, event, bindings(ctx)));
   if (idValue === undefined || idValue === null || idValue === "" || typeof idValue === "object") {
     throw new UnmappedEventError(`${w.deviceId.at}: the event has no device id`);
   }

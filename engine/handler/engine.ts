@@ -48,6 +48,10 @@ import { pollUser } from "../polling/poll-user.ts";
 import { isPollTick, planRound, POLL_JOB } from "../polling/schedule.ts";
 import { cachedUserId } from "../operations/user-identity.ts";
 import { QuotaGate } from "../quota/quota-gate.ts";
+import { readBackCommand } from "../operations/command/read-back.ts";
+
+/** The read-back of a command the vendor only accepted (mapping `readBack`). */
+export const READ_BACK_JOB = "c2c.read-back";
 
 export interface LambdaContextLike {
   getRemainingTimeInMillis(): number;
@@ -262,6 +266,13 @@ export class Engine {
     }
   }
 
+  /** A command the vendor only accepted: its device is read back by a job after `delayMs` (SQS DelaySeconds). */
+  private async scheduleReadBack(request: ConnectorRequest, delayMs: number): Promise<void> {
+    const job = createDeferredJob({ operation: READ_BACK_JOB, payload: await this.jobPayload({ request } satisfies JobWork, READ_BACK_JOB) });
+    await this.dispatchJob(job, { delayMs });
+    this.deps.logger.info("command read-back scheduled", { jobId: job.jobId, delayMs });
+  }
+
   private pollCredentials(): PollCredentials {
     if (!this.accountKey) throw new AccountKeyError("polling keeps credentials encrypted: set C2C_ACCOUNT_KEY (at least 32 characters)");
     return new PollCredentials(this.deps.store, this.accountKey, this.deps.bundle.polling!.credentialTtlSeconds, this.deps.now ?? Date.now);
@@ -311,7 +322,7 @@ export class Engine {
           env.logger.warn("SendCommand over the command limit refused", { commands: count, limit: max });
           return ack(400, `SendCommand carries ${count} commands; at most ${max} per request (api.limits.commandsPerRequest)`);
         }
-        return sendCommand(env, this.deps.dispatcher ? { handOff: (plan, delayMs) => this.handOff(env.request, undefined, plan, delayMs) } : {});
+        return sendCommand(env, this.deps.dispatcher ? { handOff: (plan, delayMs) => this.handOff(env.request, undefined, plan, delayMs), readBack: (delayMs) => this.scheduleReadBack(env.request, delayMs) } : {});
       }
     }
   }
@@ -442,6 +453,11 @@ export class Engine {
       await this.deliverEvents(job, logger);
       return;
     }
+    if (job.operation === READ_BACK_JOB) {
+      const { request } = await this.jobWork<JobWork>(job);
+      await readBackCommand(await this.environment(request, deadline, logger));
+      return;
+    }
     if (job.operation === POLL_JOB) {
       const { userId } = await this.jobWork<PollJobWork>(job);
       await pollUser(
@@ -463,7 +479,7 @@ export class Engine {
       await runDiscovery(env, progress, this.deps.dispatcher ? (p, delayMs) => this.handOff(request, p, undefined, delayMs) : undefined);
     } else if (request.payload.operationName === "AWS.SendCommand") {
       // The last attempt records a transient failure in the plan and reports it per command.
-      await resumeCommand(env, { carried: plan, retryTransient: attempt < job.maxAttempts });
+      await resumeCommand(env, { carried: plan, retryTransient: attempt < job.maxAttempts, readBack: (delayMs) => this.scheduleReadBack(request, delayMs) });
     } else {
       throw new Error(`deferred job for unsupported operation ${request.payload.operationName}`);
     }
@@ -508,7 +524,7 @@ export class Engine {
       logger.error("event could not be delivered to managed integrations", { error: err });
       return;
     }
-    if (job.operation === POLL_JOB) {
+    if (job.operation === POLL_JOB || job.operation === READ_BACK_JOB) {
       // Nothing to report to MI: the next round polls the user again.
       return;
     }

@@ -416,6 +416,7 @@ class BundleCompiler {
     const action: CompiledAction = { requests, confirms, responseFields, at: this.at(path) };
     if (command.verify !== undefined) action.verify = this.expr(command.verify, [...path, "verify"]);
     if (command.affects !== undefined) action.affects = this.expr(command.affects, [...path, "affects"]);
+    if (command.readBack) action.readBack = { afterMs: command.readBack.afterSeconds * 1000 };
     const refuse = this.refusals(command.refuse, [...path, "refuse"]);
     if (refuse) action.refuse = refuse;
     return action;

@@ -101,6 +101,8 @@ export interface CompiledAction {
   verify?: Expr;
   /** Over the account's devices: the other devices this command changes. */
   affects?: Expr;
+  /** The vendor's answer means "accepted": the confirmed state comes from a read-back of the device after `afterMs`. */
+  readBack?: { afterMs: number };
   at: string;
 }
 

@@ -686,6 +686,15 @@ errors?: ErrorRules
  * Refusals checked in order before any vendor request (see refusal).
  */
 refuse?: Refusal[]
+/**
+ * For a vendor whose answer means "accepted", not "done": the command response carries no attribute this command would confirm; after `afterSeconds` the device is read again (`operations.getDevice`, through the job queue) and its state goes out as a DEVICE_EVENT, with only what changed since MI last heard of it.
+ */
+readBack?: {
+/**
+ * Seconds between the vendor's answer and the read-back (at most 900: the job queue's longest delay).
+ */
+afterSeconds: number
+}
 }
 /**
  * Refuses the command (or the attribute write) before any vendor call when `when` is true, answering `status` and `message` instead (a mode the device lacks, a change the vendor forbids in the current state).

@@ -293,6 +293,9 @@ function checkCommandReads(doc: Json, action: Json, path: Segment[], report: Rep
   if (action.verify !== undefined && !isRecord(ops.getDevice)) {
     report.error([...path, "verify"], "mapping/verify-needs-get-device", "`verify` reads the device again, but the mapping declares no operations.getDevice", "add operations.getDevice, or leave `verify` out (a lost answer is then re-sent only when the call is `idempotent`)", true);
   }
+  if (action.readBack !== undefined && !isRecord(ops.getDevice)) {
+    report.error([...path, "readBack"], "mapping/read-back-needs-get-device", "`readBack` reads the device again after the command, but the mapping declares no operations.getDevice", "add operations.getDevice, or leave `readBack` out (the command then confirms what `confirms` says)", true);
+  }
   if (action.batch !== undefined && Array.isArray(action.requests) && action.requests.length > 0) {
     report.warning([...path, "batch"], "mapping/batch-multi-request", "`batch` applies to single-request commands; this command has `requests` and is sent alone", undefined, true);
   }

@@ -28,6 +28,8 @@ export type { CommandPlan } from "./command/plan.ts";
 export interface SendCommandOptions {
   /** Sync path with a dispatcher: the rest of a plan the budget cannot finish goes to a job. */
   handOff?: (plan: CommandPlan | undefined, delayMs?: number) => Promise<void>;
+  /** Schedules the read-back of commands the vendor only accepted (mapping `readBack`), through the job queue. */
+  readBack?: (delayMs: number) => Promise<void>;
 }
 
 export async function sendCommand(env: OperationEnv, opts: SendCommandOptions = {}): Promise<ConnectorResponse> {
@@ -40,7 +42,7 @@ export async function sendCommand(env: OperationEnv, opts: SendCommandOptions = 
       try {
         const plan = stored ?? (await buildPlan(env, { canHandOff: !!opts.handOff }));
         await savePlan(env.store, p.connectorId, plan);
-        return await finish(env, plan, { handOff: !!opts.handOff, retryTransient: false });
+        return await finish(env, plan, { handOff: !!opts.handOff, retryTransient: false }, opts.readBack);
       } catch (err) {
         if (!(err instanceof HandOffCommand) || !opts.handOff) throw err;
         await opts.handOff(err.plan, err.delayMs);
@@ -62,11 +64,11 @@ export async function sendCommand(env: OperationEnv, opts: SendCommandOptions = 
  * A deferred job resumes the plan: from the state store, or (a store that is not shared, such
  * as memory in another container) from the snapshot the job carries.
  */
-export async function resumeCommand(env: OperationEnv, opts: { carried?: CommandPlan; retryTransient: boolean }): Promise<void> {
+export async function resumeCommand(env: OperationEnv, opts: { carried?: CommandPlan; retryTransient: boolean; readBack?: (delayMs: number) => Promise<void> }): Promise<void> {
   const p = env.request.payload as SendCommandPayload;
   const plan = (await loadPlan(env.store, p.connectorId, p.traceId)) ?? opts.carried ?? (await buildPlan(env));
   try {
-    await finish(env, plan, { handOff: false, retryTransient: opts.retryTransient });
+    await finish(env, plan, { handOff: false, retryTransient: opts.retryTransient }, opts.readBack);
   } catch (err) {
     // The job's own retry (with backoff) handles it; the plan is saved with the step planned again.
     if (err instanceof RetryCommand) throw err.cause;
@@ -75,7 +77,7 @@ export async function resumeCommand(env: OperationEnv, opts: { carried?: Command
 }
 
 /** Executes the plan, reports its outcome once, and gives the ACK it means. */
-async function finish(env: OperationEnv, plan: CommandPlan, opts: ExecuteOptions): Promise<Answer> {
+async function finish(env: OperationEnv, plan: CommandPlan, opts: ExecuteOptions, readBack?: (delayMs: number) => Promise<void>): Promise<Answer> {
   const p = env.request.payload as SendCommandPayload;
   const outcomes = await executePlan(env, plan, opts);
   const userId = await userIdOrUndefined(env);
@@ -92,6 +94,14 @@ async function finish(env: OperationEnv, plan: CommandPlan, opts: ExecuteOptions
       env.logger.warn("side effects of the command could not be read", { error: err });
     }
     plan.sideEffectsReported = true;
+    await savePlan(env.store, p.connectorId, plan);
+  }
+  // Recorded in the plan: MI's retries replay the answer, they do not schedule a second read-back.
+  const readBackMs = Math.max(0, ...outcomes.filter((o) => o.status < 300).map((o) => o.readBackAfterMs ?? 0));
+  if (readBackMs > 0 && !plan.readBackScheduled) {
+    if (readBack) await readBack(readBackMs);
+    else env.logger.warn("the command's read-back needs the job queue: the state follows with the next event or discovery");
+    plan.readBackScheduled = true;
     await savePlan(env.store, p.connectorId, plan);
   }
   const failed = outcomes.filter((o) => o.status >= 300);

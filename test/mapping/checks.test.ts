@@ -324,6 +324,15 @@ describe("command declarations (issue #11)", () => {
     expect(d.message).toMatch(/operations\.getDevice/);
   });
 
+  it("readBack without operations.getDevice is an error at the readBack key (issue #14)", () => {
+    const text = doc({
+      operationsExtra: "",
+      clusters: "          OnOff:\n            commands:\n              Toggle:\n                use: setState\n                body: \"{ 'on': true }\"\n                readBack: { afterSeconds: 5 }",
+    });
+    const d = only(check(text), "mapping/read-back-needs-get-device");
+    expect(d.line).toBe(lineOf(text, "readBack: "));
+  });
+
   it("batch, idempotent, verify and affects validate; a bad batch is a schema error", () => {
     const good = doc({
       calls: "    idempotent: true\n    batch: { merge: deep }",

@@ -30,6 +30,8 @@ export interface CommandOutcome {
   code?: string;
   attributes: Array<{ cluster: string; attribute: string; value: unknown }>;
   fields: Record<string, unknown>;
+  /** The vendor only accepted the command: its state is read back after this many ms (mapping `readBack`). */
+  readBackAfterMs?: number;
 }
 
 export interface ExecuteOptions {
@@ -90,6 +92,12 @@ export async function executePlan(env: OperationEnv, plan: CommandPlan, opts: Ex
           def.ctx.status = step.response?.status;
           def.ctx.headers = step.response?.headers;
           if (step.response) responses[step.name] = step.response.body;
+        }
+        if (def.action!.readBack) {
+          // "Accepted" is not "done": no attribute is claimed now; the read-back reports what the device did.
+          outcome.readBackAfterMs = Math.max(outcome.readBackAfterMs ?? 0, def.action!.readBack.afterMs);
+          await confirm(env, def.ctx, def.endpoint, def.cluster, { ...def.action!, confirms: [] }, outcome);
+          continue;
         }
         await confirm(env, def.ctx, def.endpoint, def.cluster, def.action!, outcome);
         if (part.kind === "write") {

@@ -76,6 +76,8 @@ export interface CommandPlan {
   /** DEVICE_COMMAND_RESPONSE sent; side effects reported. */
   reported?: boolean;
   sideEffectsReported?: boolean;
+  /** The read-back of commands the vendor only accepted was handed to the job queue. */
+  readBackScheduled?: boolean;
 }
 
 export function planKey(connectorId: string, traceId: string): string {
