@@ -26,6 +26,7 @@ import { InvalidEventError } from "../mi/event-errors.ts";
 import type { EventPublisher } from "../operations/publisher.ts";
 import { keys, TTL } from "../operations/keys.ts";
 import type { StateStore } from "../store/store.ts";
+import { addLogContext, withLogContext } from "../log/context.ts";
 import type { Logger } from "../log/logger.ts";
 import { bindings, type EvalContext } from "../runtime/context.ts";
 import type { Evaluator } from "../runtime/expressions.ts";
@@ -130,7 +131,7 @@ export async function runDelivery(deps: DeliveryDeps, body: unknown): Promise<De
       deps.logger.warn("webhook delivery did not fit in the time budget: the vendor is asked to redeliver", { ...counts, notStarted });
       return { outcome: "retry", counts, reason: "the delivery did not fit in the time budget", retryAfterSeconds: OVER_BUDGET_RETRY_AFTER_SECONDS, notStarted };
     }
-    const outcome = await runEvent(deps, run, body, events[i], i);
+    const outcome = await withLogContext({}, () => runEvent(deps, run, body, events[i], i));
     if (outcome !== undefined) {
       await releaseClaims(deps, run.queuedClaims);
       return { outcome: "retry", counts, reason: outcome };
@@ -188,7 +189,10 @@ async function runEvent(deps: DeliveryDeps, run: DeliveryRun, body: unknown, eve
     } catch (err) {
       log.warn("webhook event id expression failed; the event is processed without deduplication", { error: err });
     }
-    if ((typeof id === "string" && id !== "") || typeof id === "number") claimKey = keys.webhookEvent(String(id));
+    if ((typeof id === "string" && id !== "") || typeof id === "number") {
+      claimKey = keys.webhookEvent(String(id));
+      addLogContext({ eventId: String(id) });
+    }
   } else if ((w.duplicateWindowSeconds ?? DEFAULT_DUPLICATE_WINDOW_SECONDS) > 0) {
     // No id from the vendor: the event's content stands for it, for as long as a replay is plausible.
     claimKey = keys.webhookEventDigest(deps.connectorId, contentDigest(event));

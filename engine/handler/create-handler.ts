@@ -7,6 +7,8 @@
  *  - event buffer (bundles declaring `webhooks.buffer`): SQS, C2C_SQS_ENDPOINT overrides the host
  *  - secrets: Secrets Manager (C2C_SECRETS_MANAGER_ENDPOINT overrides the host)
  *  - vendor: C2C_VENDOR_ORIGIN points every vendor URL at another origin (local simulator)
+ *  - metrics: EMF on stdout on Lambda (POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_SERVICE_NAME); elsewhere only
+ *    with C2C_METRICS=emf, so the CLI's output stays its own
  */
 import type { CompiledBundle } from "../mapping/compiled.ts";
 import { SendConnectorEventClient } from "../mi/client.ts";
@@ -23,11 +25,20 @@ import { Engine, type EngineDeps, type LambdaContextLike } from "./engine.ts";
 import { ack } from "../mi/protocol.ts";
 import type { WebhookHandler } from "../webhook/ingress.ts";
 import { createBufferConsumer } from "../events/buffer-consumer.ts";
+import { emfPublisherFromEnv } from "../metrics/emf.ts";
 
 export type LambdaHandler = (event: unknown, context?: LambdaContextLike) => Promise<unknown>;
 
 /** C2C_STATE_STORE=memory: the explicit choice of per-container state on Lambda (tests, throwaway stacks). */
 export const STATE_STORE_ENV = "C2C_STATE_STORE";
+
+/** C2C_METRICS=emf: EMF metric lines on stdout outside Lambda too (on Lambda they always are). */
+export const METRICS_ENV = "C2C_METRICS";
+
+/** The service name of log lines and metrics: POWERTOOLS_SERVICE_NAME, else `c2c-<vendor id>`. */
+export function serviceNameOf(bundle: CompiledBundle, env: NodeJS.ProcessEnv = process.env): string {
+  return env.POWERTOOLS_SERVICE_NAME?.trim() || `c2c-${bundle.vendor.id}`;
+}
 
 export function createEngine(bundle: CompiledBundle, overrides: Partial<EngineDeps> = {}, env: NodeJS.ProcessEnv = process.env): Engine {
   const onLambda = !!env.AWS_LAMBDA_FUNCTION_NAME;
@@ -36,7 +47,8 @@ export function createEngine(bundle: CompiledBundle, overrides: Partial<EngineDe
     throw new Error(`no durable state store: set C2C_STATE_TABLE (or ${STATE_STORE_ENV}=memory to accept per-container state)`);
   }
   const level = logLevelFrom(env.C2C_LOG_LEVEL);
-  const logger = overrides.logger ?? new RedactingLogger(powertoolsSink(`c2c-${bundle.vendor.id}`, level), new SecretRegistry(), {}, level);
+  const service = serviceNameOf(bundle, env);
+  const logger = overrides.logger ?? new RedactingLogger(powertoolsSink(service, level), new SecretRegistry(), {}, level);
   const deps: EngineDeps = {
     bundle,
     logger,
@@ -45,6 +57,7 @@ export function createEngine(bundle: CompiledBundle, overrides: Partial<EngineDe
     secrets: overrides.secrets ?? new SecretReader(),
     jobSigner: overrides.jobSigner ?? JobSigner.fromEnv(env),
     vendor: overrides.vendor ?? new VendorClient({ retry: bundle.api.retry, logger, originOverride: env.C2C_VENDOR_ORIGIN }),
+    metrics: "metrics" in overrides ? overrides.metrics : onLambda || env[METRICS_ENV] === "emf" ? emfPublisherFromEnv(service, env) : undefined,
     ...overrides,
   } as EngineDeps;
   let engine: Engine;

@@ -49,6 +49,8 @@ import { isPollTick, planRound, POLL_JOB } from "../polling/schedule.ts";
 import { cachedUserId } from "../operations/user-identity.ts";
 import { QuotaGate } from "../quota/quota-gate.ts";
 import { readBackCommand } from "../operations/command/read-back.ts";
+import { addLogContext, withLogContext, type CorrelationIds } from "../log/context.ts";
+import { countMetric, Metric, withMetrics, type MetricsPublisher } from "../metrics/recorder.ts";
 
 /** The read-back of a command the vendor only accepted (mapping `readBack`). */
 export const READ_BACK_JOB = "c2c.read-back";
@@ -87,6 +89,8 @@ export interface EngineDeps {
   now?: () => number;
   /** Handles SQS batches of the event buffer (mapping `webhooks.buffer`); see engine/events/buffer-consumer.ts. */
   queue?: (event: unknown, context: LambdaContextLike | undefined) => Promise<unknown>;
+  /** Where each invocation's metrics go when it ends (EMF on Lambda, engine/metrics); without one none are recorded. */
+  metrics?: MetricsPublisher;
 }
 
 export const DEFAULT_ACK_BUDGET_MS = 1500;
@@ -130,7 +134,15 @@ export class Engine {
     this.directPublisher = this.publisher.direct();
   }
 
+  /**
+   * One invocation: its log lines carry its correlation ids (and only its own: the scope ends with
+   * it), and its metrics are published once, when it ends.
+   */
   async handle(event: unknown, context?: LambdaContextLike): Promise<unknown> {
+    return withLogContext({ requestId: context?.awsRequestId }, () => withMetrics(this.deps.metrics, () => this.route(event, context)), { fresh: true });
+  }
+
+  private async route(event: unknown, context?: LambdaContextLike): Promise<unknown> {
     if (isDeferredJob(event)) {
       // Jobs arrive only through the job queue (or in-process); a job invoked directly is someone else's.
       this.deps.logger.error("deferred job refused: jobs are accepted from the job queue only", { jobId: event.jobId });
@@ -225,6 +237,10 @@ export class Engine {
       return ack(400, `malformed request: ${first}`);
     }
     const request = event as ConnectorRequest;
+    return withLogContext(correlationIdsOf(request), () => this.answer(request, context));
+  }
+
+  private async answer(request: ConnectorRequest, context?: LambdaContextLike): Promise<ConnectorResponse> {
     this.deps.dispatcher?.prepare?.();
     const deadline = Deadline.fromLambdaContext(context, { budgetMs: (this.deps.ackBudgetMs ?? DEFAULT_ACK_BUDGET_MS) - ACK_RESERVE_MS });
     const logger = this.deps.logger.child({ operation: request.payload.operationName, requestId: context?.awsRequestId });
@@ -333,6 +349,7 @@ export class Engine {
     const work: JobWork = { request, ...(progress ? { progress } : {}), ...(plan && !this.deps.store.durable ? { plan } : {}) };
     const job = createDeferredJob({ operation, payload: await this.jobPayload(work, operation) });
     await this.dispatchJob(job, delayMs !== undefined ? { delayMs } : undefined);
+    countMetric(Metric.HandOffs, 1, { operation });
     this.deps.logger.info("work handed off", { operation: job.operation, jobId: job.jobId, ...(delayMs !== undefined ? { delayMs } : {}) });
   }
 
@@ -423,6 +440,13 @@ export class Engine {
    * StatusCode, never dropped. `attempt` is the queue's receive count when it knows better.
    */
   async runJob(job: DeferredJob, context?: LambdaContextLike, attempt: number = job.attempt): Promise<JobResult> {
+    // A job is a unit of work of its own: its ids (the MI request's, once loaded) and its metrics,
+    // whether it runs from a queue batch or in-process after the ACK of the request that made it.
+    const ids = { requestId: context?.awsRequestId, jobId: job.jobId, operation: job.operation };
+    return withLogContext(ids, () => withMetrics(this.deps.metrics, () => this.runJobAttempt(job, context, attempt)), { fresh: true });
+  }
+
+  private async runJobAttempt(job: DeferredJob, context: LambdaContextLike | undefined, attempt: number): Promise<JobResult> {
     const logger = this.deps.logger.child({ jobId: job.jobId, operation: job.operation, attempt });
     if (!(await this.authenticJob(job))) {
       logger.error("deferred job refused: it was not written by this deployment");
@@ -474,6 +498,7 @@ export class Engine {
       return;
     }
     const { request, progress, plan } = await this.jobWork<JobWork>(job);
+    addLogContext(correlationIdsOf(request));
     const env = await this.environment(request, deadline, logger);
     if (request.payload.operationName === "AWS.DiscoverDevices") {
       await runDiscovery(env, progress, this.deps.dispatcher ? (p, delayMs) => this.handOff(request, p, undefined, delayMs) : undefined);
@@ -538,6 +563,7 @@ export class Engine {
       return;
     }
     const { request } = await this.jobWork<JobWork>(job);
+    addLogContext(correlationIdsOf(request));
     const env = await this.environment(request, deadline, logger, { account: false });
     const status = errorToStatus(err, this.deps.bundle);
     if (request.payload.operationName === "AWS.DiscoverDevices") {
@@ -600,6 +626,13 @@ function isRetryable(err: unknown, bundle: CompiledBundle): boolean {
   if (err instanceof SendConnectorEventError) return err.retryable;
   if (err instanceof VendorError) return isTransient(err, bundle);
   return true;
+}
+
+/** The ids MI gave this request, for every log line of its work (engine/log/context.ts); never its token or user. */
+export function correlationIdsOf(request: ConnectorRequest): CorrelationIds {
+  const p = request.payload as Partial<Record<"traceId" | "deviceDiscoveryId" | "connectorDeviceId", unknown>> & { operationName: string };
+  const str = (v: unknown) => (typeof v === "string" ? v : undefined);
+  return { operation: p.operationName, traceId: str(p.traceId), deviceDiscoveryId: str(p.deviceDiscoveryId), connectorDeviceId: str(p.connectorDeviceId) };
 }
 
 function isMiRequestShaped(event: unknown): boolean {

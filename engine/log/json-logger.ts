@@ -1,6 +1,7 @@
 import { Logger as PowertoolsLogger } from "@aws-lambda-powertools/logger";
 import type { Logger, LogLevel } from "./logger.ts";
 import { redact, SecretRegistry } from "./redact.ts";
+import { logContext } from "./context.ts";
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
@@ -28,7 +29,8 @@ export class RedactingLogger implements Logger {
 
   private write(level: LogLevel, message: string, fields?: Record<string, unknown>): void {
     if (ORDER[level] < ORDER[this.minLevel]) return;
-    const safe = redact({ ...this.base, ...(fields ?? {}) }, this.secrets) as Record<string, unknown>;
+    // The correlation ids of the unit of work in progress come first: a line's own fields may refine them.
+    const safe = redact({ ...logContext(), ...this.base, ...(fields ?? {}) }, this.secrets) as Record<string, unknown>;
     this.sink({ ...safe, level, message: this.secrets.scrub(message) });
   }
 

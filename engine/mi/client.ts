@@ -96,7 +96,7 @@ export class SendConnectorEventClient implements EventSink {
 
   async send(input: SendConnectorEventInput, options: { signal?: AbortSignal } = {}): Promise<SendConnectorEventOutput> {
     const { events, problems } = normalizeEvent(input); // throws InvalidEventError: nothing is sent
-    if (problems.length > 0) this.logger.warn("SendConnectorEvent normalized", { operation: input.Operation, traceId: input.TraceId, problems });
+    if (problems.length > 0) this.logger.warn("SendConnectorEvent normalized", { eventOperation: input.Operation, traceId: input.TraceId, problems });
     let first: SendConnectorEventOutput | undefined;
     for (const event of events) {
       const output = await this.sendOne(event, options.signal);
@@ -108,7 +108,7 @@ export class SendConnectorEventClient implements EventSink {
   private async sendOne(input: SendConnectorEventInput, signal?: AbortSignal): Promise<SendConnectorEventOutput> {
     const path = connectorEventPath(this.endpoint.url, input.ConnectorId);
     const body = JSON.stringify(eventBody(input));
-    const logFields = { operation: input.Operation, traceId: input.TraceId };
+    const logFields = { eventOperation: input.Operation, traceId: input.TraceId };
     let totalRetryDelayMs = 0;
 
     for (let attempt = 1; ; attempt++) {

@@ -18,6 +18,8 @@ import type { Deadline } from "../runtime/deadline.ts";
 import { keys } from "./keys.ts";
 import { InvalidEventError, SendConnectorEventError } from "../mi/event-errors.ts";
 import { normalizeEvent } from "../mi/event-normalize.ts";
+import { withLogContext } from "../log/context.ts";
+import { countMetric, Metric } from "../metrics/recorder.ts";
 
 /** A request to MI started with less time than this left is not started: its part goes to the outbox. */
 export const MIN_SEND_MS = 50;
@@ -83,7 +85,7 @@ export class EventPublisher {
    */
   async publish(input: SendConnectorEventInput): Promise<boolean> {
     const { events: parts, problems } = normalizeEvent(input); // throws InvalidEventError: nothing is sent
-    if (problems.length > 0) this.logger.debug("SendConnectorEvent normalized", { operation: input.Operation, problems });
+    if (problems.length > 0) this.logger.debug("SendConnectorEvent normalized", { eventOperation: input.Operation, problems });
     return this.publishParts(parts);
   }
 
@@ -91,46 +93,62 @@ export class EventPublisher {
   async publishParts(parts: SendConnectorEventInput[]): Promise<boolean> {
     for (let i = 0; i < parts.length; i++) {
       const part = parts[i]!;
-      if (await this.deactivated(part)) return false;
-      if (this.deadline && this.fallback && this.deadline.remainingMs() < MIN_SEND_MS) {
-        await this.defer(parts.slice(i), new Error("the time budget for sending events is used up"));
-        return true;
-      }
-      try {
-        await this.sink.send(part, this.deadline ? { signal: this.deadline.signal() } : {});
-      } catch (err) {
-        if (err instanceof InvalidEventError) throw err;
-        if (err instanceof SendConnectorEventError && !err.retryable) {
-          this.counts.rejectedByMi++;
-          // MI's message names the problem (never a body value of ours); the status says which kind.
-          this.logger.error("managed integrations refused the event: final, not retried", {
-            operation: part.Operation,
-            errorType: err.name,
-            status: err.$metadata.httpStatusCode,
-            problem: err.message,
-            rejectedTotal: this.counts.rejectedByMi,
-          });
-          throw err;
-        }
-        if (!this.fallback) throw err;
-        await this.defer(parts.slice(i), err);
-        return true;
-      }
-      this.logger.debug("event sent", { operation: part.Operation, statusCode: part.StatusCode, traceId: part.TraceId });
+      // The lines about this part (here and in the MI client) carry the ids MI correlates it by.
+      const sent = await withLogContext(
+        { traceId: part.TraceId, deviceDiscoveryId: part.DeviceDiscoveryId, connectorDeviceId: part.ConnectorDeviceId },
+        () => this.publishPart(parts, i),
+      );
+      if (sent !== "sent") return sent === "handed-over";
     }
     return true;
   }
 
+  /** Sends part `i`; "handed-over" when it and the rest went to the outbox, "deactivated" when its user is. */
+  private async publishPart(parts: SendConnectorEventInput[], i: number): Promise<"sent" | "handed-over" | "deactivated"> {
+    const part = parts[i]!;
+    if (await this.deactivated(part)) return "deactivated";
+    if (this.deadline && this.fallback && this.deadline.remainingMs() < MIN_SEND_MS) {
+      await this.defer(parts.slice(i), new Error("the time budget for sending events is used up"));
+      return "handed-over";
+    }
+    try {
+      await this.sink.send(part, this.deadline ? { signal: this.deadline.signal() } : {});
+    } catch (err) {
+      if (err instanceof InvalidEventError) throw err;
+      if (err instanceof SendConnectorEventError && !err.retryable) {
+        this.counts.rejectedByMi++;
+        countMetric(Metric.EventsRefused);
+        // MI's message names the problem (never a body value of ours); the status says which kind.
+        this.logger.error("managed integrations refused the event: final, not retried", {
+          eventOperation: part.Operation,
+          errorType: err.name,
+          status: err.$metadata.httpStatusCode,
+          problem: err.message,
+          rejectedTotal: this.counts.rejectedByMi,
+        });
+        throw err;
+      }
+      if (!this.fallback) throw err;
+      await this.defer(parts.slice(i), err);
+      return "handed-over";
+    }
+    countMetric(Metric.EventsSent);
+    this.logger.debug("event sent", { eventOperation: part.Operation, statusCode: part.StatusCode, traceId: part.TraceId });
+    return "sent";
+  }
+
   private async defer(parts: SendConnectorEventInput[], error: unknown): Promise<void> {
     this.counts.deferred += parts.length;
-    this.logger.warn("event not accepted now: handed to the outbox", { operation: parts[0]?.Operation, parts: parts.length, error });
+    countMetric(Metric.EventsDeferred, parts.length);
+    this.logger.warn("event not accepted now: handed to the outbox", { eventOperation: parts[0]?.Operation, parts: parts.length, error });
     await this.fallback!(parts, error);
   }
 
   private async deactivated(input: SendConnectorEventInput): Promise<boolean> {
     if (!input.UserId || (await this.store.get(keys.deactivated(input.UserId))) === undefined) return false;
     this.counts.suppressed++;
-    this.logger.warn("event for a deactivated user not sent", { operation: input.Operation, suppressedTotal: this.counts.suppressed });
+    countMetric(Metric.EventsSuppressed);
+    this.logger.warn("event for a deactivated user not sent", { eventOperation: input.Operation, suppressedTotal: this.counts.suppressed });
     return true;
   }
 }

@@ -10,6 +10,7 @@ import type { CompiledQuota } from "../mapping/compiled.ts";
 import { createFinalURL, createQuerySerializer, type PathSerializer, type QuerySerializer } from "openapi-fetch";
 import type { Logger } from "../log/logger.ts";
 import { silentLogger } from "../log/json-logger.ts";
+import { countMetric, durationMetric, Metric, statusClass } from "../metrics/recorder.ts";
 import type { Deadline } from "../runtime/deadline.ts";
 import { applyAuth, checkAuth } from "./auth-middleware.ts";
 import { defaultTransport, fetchTransport, validHeader, type HttpAnswer, type HttpTransport } from "../transport/http-transport.ts";
@@ -331,6 +332,7 @@ export class VendorClient {
       }
       if ((status >= 200 && status < 300) || accepted.has(status)) {
         const durationMs = Math.round(performance.now() - started);
+        measureCall(spec, statusClass(status), durationMs);
         this.logger.debug("vendor call", { ...fields, status, attempts: attempt, durationMs });
         return { status, headers: response.headers, body: answer, url: requestUrl, attempts: attempt, durationMs };
       }
@@ -352,15 +354,21 @@ export class VendorClient {
   }
 
   private fail(err: VendorError, fields: Record<string, unknown>, started: number): VendorError {
-    this.logger.info("vendor call failed", {
-      ...fields,
-      kind: err.kind,
-      status: err.status,
-      attempts: err.attempts,
-      durationMs: Math.round(performance.now() - started),
-    });
+    const durationMs = Math.round(performance.now() - started);
+    measureCall(fields as { label?: string; method: string; path: string }, statusClass(err.status, err.kind), durationMs);
+    this.logger.info("vendor call failed", { ...fields, kind: err.kind, status: err.status, attempts: err.attempts, durationMs });
     return err;
   }
+}
+
+/**
+ * A vendor call's count and duration (all attempts), by call name (the mapping's label, or the
+ * method and path template: a bounded set) and status class ("2xx", "4xx", "timeout", ...).
+ */
+function measureCall(spec: { label?: string; method: string; path: string }, status: string, durationMs: number): void {
+  const dimensions = { call: spec.label ?? `${spec.method} ${spec.path}`, statusClass: status };
+  countMetric(Metric.VendorCalls, 1, dimensions);
+  durationMetric(Metric.VendorLatency, durationMs, dimensions);
 }
 
 /** The headers `spec.sign` adds; any failure is a refusal of the call ("invalid-request"), never retried. */

@@ -32,6 +32,9 @@ import { DeliveryAuthenticator, refusalStatus } from "./authenticate.ts";
 import { keys, TTL } from "../operations/keys.ts";
 import { Deadline } from "../runtime/deadline.ts";
 import { callConfirmationUrl } from "./handshake.ts";
+import { withLogContext } from "../log/context.ts";
+import { countMetric, Metric } from "../metrics/recorder.ts";
+import { randomUUID } from "node:crypto";
 
 export const CONNECTOR_ID_ENV = "C2C_CONNECTOR_ID";
 /**
@@ -82,9 +85,18 @@ export function createWebhookHandler(engine: Engine, options: WebhookHandlerOpti
   const authenticator = options.authenticator ?? new DeliveryAuthenticator();
 
   return async (event, context) => {
-    const deadline = Deadline.fromLambdaContext(context, { budgetMs: (options.budgetMs ?? DEFAULT_WEBHOOK_BUDGET_MS) - WEBHOOK_RESERVE_MS }, now);
     if (!isHttpEvent(event)) return ack(400, "event is neither a managed integrations request nor a webhook delivery");
-    const answer = (spec: HttpResponseSpec) => toHttpResponse(event, spec);
+    // A delivery's lines carry its own id (Lambda's request id) and, per vendor event, the event's ids.
+    return withLogContext({ operation: "webhook", deliveryId: context?.awsRequestId ?? randomUUID() }, () => deliver(event, context));
+  };
+
+  async function deliver(event: Parameters<typeof toHttpResponse>[0], context: LambdaContextLike | undefined): Promise<unknown> {
+    const deadline = Deadline.fromLambdaContext(context, { budgetMs: (options.budgetMs ?? DEFAULT_WEBHOOK_BUDGET_MS) - WEBHOOK_RESERVE_MS }, now);
+    const answer = (spec: HttpResponseSpec) => {
+      // Every refusal is counted by status: a spike of 401s is a wrong secret or an attack, of 503s MI trouble.
+      if (spec.status >= 400) countMetric(Metric.WebhookRejections, 1, { status: String(spec.status) });
+      return toHttpResponse(event, spec);
+    };
     const webhooks = deps.bundle.webhooks;
     if (!webhooks) return answer(text(404, "this connector accepts no webhooks"));
     try {
@@ -93,7 +105,7 @@ export function createWebhookHandler(engine: Engine, options: WebhookHandlerOpti
       logger.error("webhook delivery failed", { error: err });
       return answer(text(500, "internal error"));
     }
-  };
+  }
 
   async function handleDelivery(req: WebhookRequest, webhooks: CompiledWebhooks, deadline: Deadline): Promise<HttpResponseSpec> {
     let body: unknown;
