@@ -24,7 +24,8 @@ export interface CloudFormationTemplate {
   Description: string;
   Parameters: Record<string, JsonObject>;
   Conditions?: Record<string, Json>;
-  Resources: Record<string, { Type: string; Properties?: JsonObject; DependsOn?: string | string[]; Condition?: string }>;
+  Rules?: Record<string, JsonObject>;
+  Resources: Record<string, { Type: string; Properties?: JsonObject; DependsOn?: string | string[]; Condition?: string; DeletionPolicy?: "Retain"; UpdateReplacePolicy?: "Retain" }>;
   Outputs: Record<string, { Description: string; Value: Json; Condition?: string }>;
 }
 
@@ -116,10 +117,15 @@ function paramNameForEnv(env: string, secretsManager: boolean): string {
   return `${secretsManager ? "SecretArn" : "Secret"}${camel}`;
 }
 
-const SECRET_ARN_PARAMETER: JsonObject = {
-  Type: "String",
-  AllowedPattern: "^arn:aws[a-z-]*:secretsmanager:[0-9a-zA-Z-]{1,32}:\\d{12}:secret:[A-Za-z0-9/_+=.@-]{8,520}$",
-};
+const SECRET_ARN_PATTERN = "arn:aws[a-z-]*:secretsmanager:[0-9a-zA-Z-]{1,32}:\\d{12}:secret:[A-Za-z0-9/_+=.@-]{8,520}";
+const SECRET_ARN_PARAMETER: JsonObject = { Type: "String", AllowedPattern: `^${SECRET_ARN_PATTERN}$` };
+
+/**
+ * What a stack update or deletion must never take along: the users' state (deactivation markers,
+ * plans, account values), work not yet done and its dead letters, and the logs of what happened.
+ * Deleting or replacing the stack leaves them in the account, to be removed deliberately.
+ */
+const RETAIN = { DeletionPolicy: "Retain", UpdateReplacePolicy: "Retain" } as const;
 
 export function deployTemplate(bundle: CompiledBundle): CloudFormationTemplate {
   const needs = bundleNeeds(bundle);
@@ -135,6 +141,12 @@ export function deployTemplate(bundle: CompiledBundle): CloudFormationTemplate {
     ArtifactBucket: { Type: "String", Description: "S3 bucket holding function.zip." },
     ArtifactKey: { Type: "String", Default: `${vendor}/function.zip`, Description: "S3 key of function.zip." },
     LogLevel: { Type: "String", Default: "info", AllowedValues: ["debug", "info", "warn", "error"] },
+    Tracing: {
+      Type: "String",
+      Default: "Disabled",
+      AllowedValues: ["Disabled", "Active"],
+      Description: "Active: X-Ray active tracing, and the engine traces each operation with Powertools Tracer (C2C_TRACING). Off by default: the function then never loads the tracer.",
+    },
     AlarmTopicArn: { Type: "String", Default: "", Description: "SNS topic told when deferred work lands in the dead-letter queue (empty: no notification)." },
   };
   const env: JsonObject = {
@@ -142,8 +154,14 @@ export function deployTemplate(bundle: CompiledBundle): CloudFormationTemplate {
     // Ref of a queue is its URL.
     C2C_JOB_QUEUE_URL: ref("JobQueue"),
     C2C_LOG_LEVEL: ref("LogLevel"),
+    C2C_TRACING: { "Fn::If": ["TracingActive", "true", "false"] },
   };
   const secretArns: Json[] = [];
+  const Conditions: Record<string, Json> = {
+    HasAlarmTopic: { "Fn::Not": [{ "Fn::Equals": [ref("AlarmTopicArn"), ""] }] },
+    TracingActive: { "Fn::Equals": [ref("Tracing"), "Active"] },
+  };
+  const Rules: Record<string, JsonObject> = {};
 
   if (needs.destinationSecret) {
     Parameters.DestinationSecretArn = {
@@ -153,14 +171,41 @@ export function deployTemplate(bundle: CompiledBundle): CloudFormationTemplate {
     secretArns.push(ref("DestinationSecretArn"));
   }
   for (const secret of needs.webhookSecrets) {
-    const name = paramNameForEnv(secret.env, secret.secretsManager);
+    const arnName = paramNameForEnv(secret.env, true);
     if (secret.secretsManager) {
-      Parameters[name] = { ...SECRET_ARN_PARAMETER, Description: `Secrets Manager ARN of the webhook secret (${secret.env}).` };
-      secretArns.push(ref(name));
-    } else {
-      Parameters[name] = { Type: "String", NoEcho: true, Description: `Webhook verification secret or key (${secret.env}).` };
+      Parameters[arnName] = { ...SECRET_ARN_PARAMETER, Description: `Secrets Manager ARN of the webhook secret (${secret.env}).` };
+      secretArns.push(ref(arnName));
+      env[secret.env] = ref(arnName);
+      continue;
     }
-    env[secret.env] = ref(name);
+    // Secrets Manager by default; the secret itself in a (NoEcho) environment variable only when
+    // the deployer opts in by leaving the ARN empty and giving the value. The engine reads a
+    // variable that holds a Secrets Manager ARN from Secrets Manager (engine/webhook/secret-source.ts).
+    const plainName = paramNameForEnv(secret.env, false);
+    const inSecretsManager = `${arnName}Given`;
+    Parameters[arnName] = {
+      Type: "String",
+      Default: "",
+      AllowedPattern: `^$|^${SECRET_ARN_PATTERN}$`,
+      Description: `Secrets Manager ARN of the webhook secret (${secret.env}): the default way to pass it. The secret is its text, or JSON with a "value" field.`,
+    };
+    Parameters[plainName] = {
+      Type: "String",
+      NoEcho: true,
+      Default: "",
+      Description: `Opt-in alternative to ${arnName}: the webhook secret itself (${secret.env}), kept in a plaintext environment variable. Used only when ${arnName} is empty.`,
+    };
+    Conditions[inSecretsManager] = { "Fn::Not": [{ "Fn::Equals": [ref(arnName), ""] }] };
+    Rules[`${arnName}OrPlaintext`] = {
+      Assertions: [
+        {
+          Assert: { "Fn::Or": [{ "Fn::Not": [{ "Fn::Equals": [ref(arnName), ""] }] }, { "Fn::Not": [{ "Fn::Equals": [ref(plainName), ""] }] }] },
+          AssertDescription: `Give ${arnName} (Secrets Manager) or, to opt in to a plaintext environment variable, ${plainName}.`,
+        },
+      ],
+    };
+    secretArns.push({ "Fn::If": [inSecretsManager, ref(arnName), ref("AWS::NoValue")] });
+    env[secret.env] = { "Fn::If": [inSecretsManager, ref(arnName), ref(plainName)] };
   }
   if (needs.webhooks) {
     // Webhook deliveries carry no MI request, so the DEVICE_EVENTs they cause need the id here.
@@ -237,7 +282,7 @@ export function deployTemplate(bundle: CompiledBundle): CloudFormationTemplate {
     },
   ];
   if (secretArns.length > 0) {
-    statements.push(
+    const secretStatements: Json[] = [
       { Sid: "ReadOwnSecrets", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: secretArns },
       {
         Sid: "DecryptSecretsViaSecretsManager",
@@ -247,16 +292,31 @@ export function deployTemplate(bundle: CompiledBundle): CloudFormationTemplate {
         Resource: "*",
         Condition: { StringEquals: { "kms:ViaService": sub("secretsmanager.${AWS::Region}.amazonaws.com") } },
       },
-    );
+    ];
+    // When every secret ARN is optional (webhook secrets opted out of Secrets Manager), so are the grants.
+    const optional = secretArns.every((a) => typeof a === "object" && a !== null && "Fn::If" in a);
+    if (!optional) statements.push(...secretStatements);
+    else {
+      const names = secretArns.map((a) => ((a as { "Fn::If": [string, Json, Json] })["Fn::If"][0]));
+      Conditions.ReadsSecrets = names.length === 1 ? { Condition: names[0]! } : { "Fn::Or": names.map((n) => ({ Condition: n })) };
+      for (const st of secretStatements) statements.push({ "Fn::If": ["ReadsSecrets", st, ref("AWS::NoValue")] });
+    }
   }
+
+  // Active tracing sends segments to X-Ray; its actions have no resource-level permissions.
+  statements.push({
+    "Fn::If": ["TracingActive", { Sid: "Tracing", Effect: "Allow", Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], Resource: "*" }, ref("AWS::NoValue")],
+  });
 
   const Resources: CloudFormationTemplate["Resources"] = {
     LogGroup: {
       Type: "AWS::Logs::LogGroup",
       Properties: { LogGroupName: sub("/aws/lambda/${FunctionName}"), RetentionInDays: FUNCTION_SETTINGS.logRetentionDays },
+      ...RETAIN,
     },
     StateTable: {
       Type: "AWS::DynamoDB::Table",
+      ...RETAIN,
       Properties: {
         BillingMode: "PAY_PER_REQUEST",
         AttributeDefinitions: [{ AttributeName: STATE_TABLE_KEY, AttributeType: "S" }],
@@ -267,10 +327,12 @@ export function deployTemplate(bundle: CompiledBundle): CloudFormationTemplate {
     },
     DeadLetterQueue: {
       Type: "AWS::SQS::Queue",
+      ...RETAIN,
       Properties: { MessageRetentionPeriod: FUNCTION_SETTINGS.dlqRetentionSeconds, SqsManagedSseEnabled: true },
     },
     JobQueue: {
       Type: "AWS::SQS::Queue",
+      ...RETAIN,
       Properties: {
         VisibilityTimeout: FUNCTION_SETTINGS.jobVisibilityTimeoutSeconds,
         MessageRetentionPeriod: FUNCTION_SETTINGS.jobRetentionSeconds,
@@ -328,6 +390,7 @@ export function deployTemplate(bundle: CompiledBundle): CloudFormationTemplate {
         Role: getAtt("ExecutionRole", "Arn"),
         Code: { S3Bucket: ref("ArtifactBucket"), S3Key: ref("ArtifactKey") },
         Environment: { Variables: env },
+        TracingConfig: { Mode: { "Fn::If": ["TracingActive", "Active", "PassThrough"] } },
         LoggingConfig: { LogGroup: ref("LogGroup"), LogFormat: "JSON" },
       },
     },
@@ -374,7 +437,8 @@ export function deployTemplate(bundle: CompiledBundle): CloudFormationTemplate {
     AWSTemplateFormatVersion: "2010-09-09",
     Description: `C2C connector for ${bundle.vendor.name} (bundle ${bundle.source}), generated by build.mjs`,
     Parameters,
-    Conditions: { HasAlarmTopic: { "Fn::Not": [{ "Fn::Equals": [ref("AlarmTopicArn"), ""] }] } },
+    ...(Object.keys(Rules).length > 0 ? { Rules } : {}),
+    Conditions,
     Resources,
     Outputs,
   };
@@ -435,10 +499,12 @@ function addPollSchedule(Resources: CloudFormationTemplate["Resources"], minutes
 function addEventBuffer(Resources: CloudFormationTemplate["Resources"], Outputs: CloudFormationTemplate["Outputs"]): void {
   Resources.EventBufferDeadLetterQueue = {
     Type: "AWS::SQS::Queue",
+    ...RETAIN,
     Properties: { MessageRetentionPeriod: FUNCTION_SETTINGS.dlqRetentionSeconds, SqsManagedSseEnabled: true },
   };
   Resources.EventBufferQueue = {
     Type: "AWS::SQS::Queue",
+    ...RETAIN,
     Properties: {
       VisibilityTimeout: FUNCTION_SETTINGS.bufferVisibilityTimeoutSeconds,
       MessageRetentionPeriod: FUNCTION_SETTINGS.bufferRetentionSeconds,

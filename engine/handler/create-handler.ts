@@ -9,6 +9,7 @@
  *  - vendor: C2C_VENDOR_ORIGIN points every vendor URL at another origin (local simulator)
  *  - metrics: EMF on stdout on Lambda (POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_SERVICE_NAME); elsewhere only
  *    with C2C_METRICS=emf, so the CLI's output stays its own
+ *  - tracing: Powertools Tracer (X-Ray) only with C2C_TRACING=true, loaded on the first invocation
  */
 import type { CompiledBundle } from "../mapping/compiled.ts";
 import { SendConnectorEventClient } from "../mi/client.ts";
@@ -26,6 +27,7 @@ import { ack } from "../mi/protocol.ts";
 import type { WebhookHandler } from "../webhook/ingress.ts";
 import { createBufferConsumer } from "../events/buffer-consumer.ts";
 import { emfPublisherFromEnv } from "../metrics/emf.ts";
+import { loadTracer, tracingEnabled } from "../tracing/tracing.ts";
 
 export type LambdaHandler = (event: unknown, context?: LambdaContextLike) => Promise<unknown>;
 
@@ -57,6 +59,7 @@ export function createEngine(bundle: CompiledBundle, overrides: Partial<EngineDe
     secrets: overrides.secrets ?? new SecretReader(),
     jobSigner: overrides.jobSigner ?? JobSigner.fromEnv(env),
     vendor: overrides.vendor ?? new VendorClient({ retry: bundle.api.retry, logger, originOverride: env.C2C_VENDOR_ORIGIN }),
+    tracing: tracingEnabled(env) ? () => loadTracer(service, env) : undefined,
     metrics: "metrics" in overrides ? overrides.metrics : onLambda || env[METRICS_ENV] === "emf" ? emfPublisherFromEnv(service, env) : undefined,
     ...overrides,
   } as EngineDeps;

@@ -51,6 +51,7 @@ import { QuotaGate } from "../quota/quota-gate.ts";
 import { readBackCommand } from "../operations/command/read-back.ts";
 import { addLogContext, withLogContext, type CorrelationIds } from "../log/context.ts";
 import { countMetric, Metric, withMetrics, type MetricsPublisher } from "../metrics/recorder.ts";
+import type { InvocationTracer } from "../tracing/tracing.ts";
 
 /** The read-back of a command the vendor only accepted (mapping `readBack`). */
 export const READ_BACK_JOB = "c2c.read-back";
@@ -91,6 +92,8 @@ export interface EngineDeps {
   queue?: (event: unknown, context: LambdaContextLike | undefined) => Promise<unknown>;
   /** Where each invocation's metrics go when it ends (EMF on Lambda, engine/metrics); without one none are recorded. */
   metrics?: MetricsPublisher;
+  /** Loads the X-Ray tracer (engine/tracing); called once, on the first unit of work. Without it nothing is traced. */
+  tracing?: () => Promise<InvocationTracer | undefined>;
 }
 
 export const DEFAULT_ACK_BUDGET_MS = 1500;
@@ -122,6 +125,7 @@ export class Engine {
   private readonly accountKey?: Buffer;
   /** The bundle's vendor quotas, counted in the state store (shared by every container). */
   private readonly quotaGate: QuotaGate;
+  private tracer?: Promise<InvocationTracer | undefined>;
 
   constructor(readonly deps: EngineDeps) {
     this.evaluator = new Evaluator(deps.tracer);
@@ -241,6 +245,25 @@ export class Engine {
   }
 
   private async answer(request: ConnectorRequest, context?: LambdaContextLike): Promise<ConnectorResponse> {
+    return this.traced(request.payload.operationName, () => this.answerTraced(request, context));
+  }
+
+  /**
+   * Runs a unit of work in a trace subsegment when tracing is on (the Tracer is loaded on first use,
+   * never when it is off); a tracer that cannot load leaves the work untraced, never failed.
+   */
+  async traced<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const load = this.deps.tracing;
+    if (!load) return fn();
+    this.tracer ??= load().catch((err: unknown) => {
+      this.deps.logger.error("tracing could not be started: operations run untraced", { error: err });
+      return undefined;
+    });
+    const tracer = await this.tracer;
+    return tracer ? tracer.trace(name, fn) : fn();
+  }
+
+  private async answerTraced(request: ConnectorRequest, context?: LambdaContextLike): Promise<ConnectorResponse> {
     this.deps.dispatcher?.prepare?.();
     const deadline = Deadline.fromLambdaContext(context, { budgetMs: (this.deps.ackBudgetMs ?? DEFAULT_ACK_BUDGET_MS) - ACK_RESERVE_MS });
     const logger = this.deps.logger.child({ operation: request.payload.operationName, requestId: context?.awsRequestId });
@@ -443,7 +466,7 @@ export class Engine {
     // A job is a unit of work of its own: its ids (the MI request's, once loaded) and its metrics,
     // whether it runs from a queue batch or in-process after the ACK of the request that made it.
     const ids = { requestId: context?.awsRequestId, jobId: job.jobId, operation: job.operation };
-    return withLogContext(ids, () => withMetrics(this.deps.metrics, () => this.runJobAttempt(job, context, attempt)), { fresh: true });
+    return withLogContext(ids, () => withMetrics(this.deps.metrics, () => this.traced(job.operation, () => this.runJobAttempt(job, context, attempt))), { fresh: true });
   }
 
   private async runJobAttempt(job: DeferredJob, context: LambdaContextLike | undefined, attempt: number): Promise<JobResult> {

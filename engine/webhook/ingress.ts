@@ -87,7 +87,7 @@ export function createWebhookHandler(engine: Engine, options: WebhookHandlerOpti
   return async (event, context) => {
     if (!isHttpEvent(event)) return ack(400, "event is neither a managed integrations request nor a webhook delivery");
     // A delivery's lines carry its own id (Lambda's request id) and, per vendor event, the event's ids.
-    return withLogContext({ operation: "webhook", deliveryId: context?.awsRequestId ?? randomUUID() }, () => deliver(event, context));
+    return withLogContext({ operation: "webhook", deliveryId: context?.awsRequestId ?? randomUUID() }, () => engine.traced("webhook", () => deliver(event, context)));
   };
 
   async function deliver(event: Parameters<typeof toHttpResponse>[0], context: LambdaContextLike | undefined): Promise<unknown> {

@@ -1,7 +1,10 @@
 /**
  * Resolves the secrets a mapping's `webhooks.verify` names (`{ env, secretsManager?, key? }`) into
  * the options verifyWebhook takes. A secret held in Secrets Manager is read as its current version
- * (AWSCURRENT, so rotation needs no redeploy) and cached briefly per container.
+ * (AWSCURRENT, so rotation needs no redeploy) and cached briefly per container. A variable that
+ * holds a Secrets Manager ARN is read from Secrets Manager even when the mapping does not say
+ * `secretsManager`: that is how the generated template passes webhook secrets by default
+ * (engine/deploy/template.ts), while `c2c dev` and tests keep passing the value itself.
  */
 // Types only: the SDK is loaded when a secret is first read from Secrets Manager.
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
@@ -35,6 +38,11 @@ export interface WebhookSecretSourceOptions {
   secrets?: SecretRegistry;
 }
 
+/** A Secrets Manager secret ARN (what the template's SecretArn parameters accept); never a plausible secret value. */
+export function isSecretsManagerArn(value: string): boolean {
+  return /^arn:aws[a-z-]*:secretsmanager:[0-9a-zA-Z-]{1,32}:\d{12}:secret:[A-Za-z0-9/_+=.@-]{8,520}$/.test(value);
+}
+
 export class WebhookSecretSource {
   private client?: SecretsManagerClient;
   private readonly cache = new Map<string, { at: number; value: Promise<Record<string, unknown>> }>();
@@ -52,7 +60,7 @@ export class WebhookSecretSource {
     const raw = this.env[ref.env];
     if (raw === undefined || raw.trim() === "") throw new WebhookSecretError(`environment variable ${ref.env} is not set`);
     let value: string;
-    if (!ref.secretsManager) {
+    if (!ref.secretsManager && !isSecretsManagerArn(raw.trim())) {
       value = raw;
     } else {
       const secret = await this.readSecretsManager(raw.trim());

@@ -96,6 +96,18 @@ describe.each(bundles)("node build.mjs %s", (bundle) => {
     expect(inputs.some((i) => i.includes("engine/handler/lambda.ts"))).toBe(true);
     expect(inputs.some((i) => i.includes("engine/mi/event-normalize.ts"))).toBe(true);
     expect(inputs.filter((i) => /engine\/webhook\/(ingress|verify|http-signature|jwt-bearer|key-fetch)\.ts$|node_modules\/(jose|http-message-signatures|structured-headers)\//.test(i))).toEqual([]);
+    // Nor the tracer: only a function with tracing on loads it (next test).
+    expect(inputs.filter((i) => /node_modules\/(aws-xray-sdk-core|@aws-lambda-powertools\/tracer)\//.test(i))).toEqual([]);
+  });
+
+  it("keeps the tracer (Powertools Tracer, X-Ray SDK) out of index.mjs: only a function with tracing on loads its chunk", async () => {
+    const meta = JSON.parse(await readFile(path.join(dir(), "meta.json"), "utf8"));
+    const tracerInputs = (inputs: string[]) => inputs.filter((i) => /node_modules\/(aws-xray-sdk-core|@aws-lambda-powertools\/tracer)\//.test(i));
+    const outputs = Object.entries<{ inputs: Record<string, unknown> }>(meta.outputs).filter(([name]) => name.endsWith(".mjs"));
+    const entry = outputs.find(([name]) => name.endsWith("index.mjs"))!;
+    expect(tracerInputs(Object.keys(entry[1].inputs))).toEqual([]);
+    // ...but it ships, in a lazily loaded chunk.
+    expect(outputs.some(([name, o]) => name.includes("chunks/") && tracerInputs(Object.keys(o.inputs)).length > 0)).toBe(true);
   });
 
   it("writes a valid template and registration bodies", async () => {

@@ -21,6 +21,8 @@ export const KNOWN_RESOURCE_TYPES: Record<string, string[]> = {
 export const PSEUDO_PARAMETERS = ["AWS::AccountId", "AWS::Region", "AWS::Partition", "AWS::StackName", "AWS::StackId", "AWS::URLSuffix", "AWS::NoValue"];
 const PARAMETER_TYPES = ["String", "Number", "CommaDelimitedList", "List<Number>"];
 const INTRINSICS = ["Ref", "Fn::GetAtt", "Fn::Sub", "Fn::Join", "Fn::If", "Fn::Select", "Fn::Split"];
+/** Functions of Conditions and Rules (plus `Condition` naming another condition). */
+const CONDITION_FUNCTIONS = ["Ref", "Fn::Equals", "Fn::Not", "Fn::Or", "Fn::And", "Fn::Contains"];
 const TOP_LEVEL = ["AWSTemplateFormatVersion", "Description", "Metadata", "Parameters", "Rules", "Mappings", "Conditions", "Transform", "Resources", "Outputs"];
 
 type Obj = Record<string, any>;
@@ -66,6 +68,37 @@ export function checkTemplate(template: Obj): string[] {
     for (const key of Object.keys(o)) if (!["Value", "Description", "Export", "Condition"].includes(key)) problems.push(`output ${name}: unknown key ${key}`);
     walk(o.Value, `Outputs.${name}`, { params, resources, problems, deps: new Set(), used });
   }
+  // Conditions and Rules: references to parameters only, and every condition named is declared.
+  const conditions = template.Conditions ?? {};
+  const checkCondition = (node: unknown, at: string): void => {
+    if (Array.isArray(node)) return node.forEach((n, i) => checkCondition(n, `${at}[${i}]`));
+    if (!node || typeof node !== "object") return;
+    for (const [k, v] of Object.entries(node as Obj)) {
+      if (k === "Condition") {
+        if (!(v in conditions)) problems.push(`${at}: condition ${v} is not declared`);
+      } else if (k === "Ref") {
+        if (v in params) used.add(v);
+        else if (!PSEUDO_PARAMETERS.includes(v)) problems.push(`${at}: Ref ${v} is not a parameter`);
+      } else if (k.startsWith("Fn::") && !CONDITION_FUNCTIONS.includes(k)) problems.push(`${at}: ${k} is not a condition function`);
+      else checkCondition(v, `${at}.${k}`);
+    }
+  };
+  for (const [name, c] of Object.entries(conditions)) checkCondition(c, `Conditions.${name}`);
+  for (const [name, r] of Object.entries<Obj>(template.Rules ?? {})) {
+    if (!Array.isArray(r.Assertions) || r.Assertions.length === 0) problems.push(`rule ${name}: no Assertions`);
+    checkCondition(r, `Rules.${name}`);
+  }
+  const checkIfs = (node: unknown, at: string): void => {
+    if (Array.isArray(node)) return node.forEach((n, i) => checkIfs(n, `${at}[${i}]`));
+    if (!node || typeof node !== "object") return;
+    for (const [k, v] of Object.entries(node as Obj)) {
+      if (k === "Fn::If" && (!Array.isArray(v) || v.length !== 3 || !(v[0] in conditions))) problems.push(`${at}: Fn::If names no declared condition`);
+      if (k === "Condition" && typeof v === "string" && !(v in conditions)) problems.push(`${at}: condition ${v} is not declared`);
+      checkIfs(v, `${at}.${k}`);
+    }
+  };
+  checkIfs(resources, "Resources");
+  checkIfs(outputs, "Outputs");
   for (const name of Object.keys(params)) if (!used.has(name)) problems.push(`parameter ${name} is never used`);
   const cycle = findCycle(edges);
   if (cycle) problems.push(`circular dependency: ${cycle.join(" -> ")}`);

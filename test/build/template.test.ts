@@ -24,6 +24,11 @@ const bufferedWebhookBundle: CompiledBundle = compiledBundle({
   vendor: { id: "bufco", name: "Buffer Co" },
   webhooks: { ...gaWebhookBundle.webhooks!, verify: { scheme: "none" }, buffer: { queueUrlEnv: "C2C_EVENT_BUFFER_URL" } },
 });
+/** Webhook secret named by a plain variable (no `secretsManager`): Secrets Manager by default in the template. */
+const plainSecretWebhookBundle: CompiledBundle = compiledBundle({
+  vendor: { id: "plainco", name: "Plain Co" },
+  webhooks: { ...gaWebhookBundle.webhooks!, verify: { scheme: "hmac", algorithm: "sha256", header: "X-Signature", secret: { env: "PLAINCO_WEBHOOK_SECRET" } } },
+});
 const clientCredentialsBundle = compiledBundle({
   oauth: oauthBundle.oauth,
   operations: {
@@ -52,11 +57,14 @@ const BASE_ACTIONS = [
   "sqs:DeleteMessage",
   "sqs:GetQueueAttributes",
   "sqs:ChangeMessageVisibility",
+  // Only with the Tracing parameter Active (the statement is conditional).
+  "xray:PutTraceSegments",
+  "xray:PutTelemetryRecords",
 ];
 const SECRET_ACTIONS = ["secretsmanager:GetSecretValue", "kms:Decrypt"];
 /** What consuming the webhook event buffer takes (the same actions consume the job queue, so they are in BASE_ACTIONS). */
 const BUFFER_CONSUMER_ACTIONS = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"];
-const WILDCARD_RESOURCE_OK = new Set(["iotmanagedintegrations:SendConnectorEvent", "kms:Decrypt"]);
+const WILDCARD_RESOURCE_OK = new Set(["iotmanagedintegrations:SendConnectorEvent", "kms:Decrypt", "xray:PutTraceSegments", "xray:PutTelemetryRecords"]);
 
 type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource: unknown; Condition?: Record<string, Record<string, unknown>> } & Record<string, unknown>;
 
@@ -66,7 +74,8 @@ function roleStatements(t: CloudFormationTemplate): Statement[] {
   expect(roles).toHaveLength(1);
   const props = roles[0]![1].Properties as any;
   expect(props.ManagedPolicyArns).toBeUndefined();
-  return props.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
+  // A conditional statement ({ "Fn::If": [condition, statement, AWS::NoValue] }) is checked as if granted.
+  return props.Policies.flatMap((p: any) => p.PolicyDocument.Statement).map((s: any) => s["Fn::If"]?.[1] ?? s);
 }
 
 const actionsOf = (s: Statement) => [s.Action].flat();
@@ -84,8 +93,13 @@ const SCOPE: Record<string, (r: any) => boolean> = {
   "sqs:DeleteMessage": (r) => ["JobQueue", "EventBufferQueue"].includes(r?.["Fn::GetAtt"]?.[0]),
   "sqs:GetQueueAttributes": (r) => ["JobQueue", "EventBufferQueue"].includes(r?.["Fn::GetAtt"]?.[0]),
   "sqs:ChangeMessageVisibility": (r) => r?.["Fn::GetAtt"]?.[0] === "JobQueue",
-  "secretsmanager:GetSecretValue": (r) => typeof r?.Ref === "string" && /SecretArn/.test(r.Ref),
+  "secretsmanager:GetSecretValue": (r) =>
+    (typeof r?.Ref === "string" && /SecretArn/.test(r.Ref)) ||
+    // An optional secret ARN: granted only when given.
+    (/SecretArn/.test(r?.["Fn::If"]?.[1]?.Ref ?? "") && r["Fn::If"][2]?.Ref === "AWS::NoValue"),
   "iotmanagedintegrations:SendConnectorEvent": (r) => r === "*",
+  "xray:PutTraceSegments": (r) => r === "*",
+  "xray:PutTelemetryRecords": (r) => r === "*",
   "kms:Decrypt": (r) => r === "*",
 };
 
@@ -122,7 +136,52 @@ describe("deployTemplate", () => {
     ["General Authorization bundle with webhooks", gaWebhookBundle, [...BASE_ACTIONS, ...SECRET_ACTIONS]],
     ["bundle with client-credentials calls", clientCredentialsBundle, BASE_ACTIONS],
     ["bundle with a webhook event buffer", bufferedWebhookBundle, BASE_ACTIONS],
+    ["bundle with a plain-variable webhook secret", plainSecretWebhookBundle, [...BASE_ACTIONS, ...SECRET_ACTIONS]],
   ];
+
+  it.each(cases)("%s: retains the state table, the queues and the log group when the stack is deleted or they are replaced", (_name, bundle) => {
+    const t = deployTemplate(bundle);
+    const stateful = Object.entries(t.Resources).filter(([, r]) => ["AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::Logs::LogGroup"].includes(r.Type));
+    expect(stateful.map(([n]) => n)).toEqual(expect.arrayContaining(["StateTable", "JobQueue", "DeadLetterQueue", "LogGroup"]));
+    for (const [name, r] of stateful) expect(r, name).toMatchObject({ DeletionPolicy: "Retain", UpdateReplacePolicy: "Retain" });
+    // Stateless resources are replaced and deleted with the stack as usual.
+    expect(t.Resources.Function).not.toHaveProperty("DeletionPolicy");
+  });
+
+  it("tracing: off by default; the Tracing parameter switches on X-Ray active tracing, C2C_TRACING and the X-Ray grant together", () => {
+    const t = deployTemplate(oauthBundle);
+    expect(t.Parameters.Tracing).toMatchObject({ Default: "Disabled", AllowedValues: ["Disabled", "Active"] });
+    expect(t.Conditions!.TracingActive).toEqual({ "Fn::Equals": [{ Ref: "Tracing" }, "Active"] });
+    const fn = t.Resources.Function!.Properties as any;
+    expect(fn.TracingConfig).toEqual({ Mode: { "Fn::If": ["TracingActive", "Active", "PassThrough"] } });
+    expect(fn.Environment.Variables.C2C_TRACING).toEqual({ "Fn::If": ["TracingActive", "true", "false"] });
+    const statements = (t.Resources.ExecutionRole!.Properties as any).Policies[0].PolicyDocument.Statement;
+    const xray = statements.find((st: any) => st["Fn::If"]?.[1]?.Sid === "Tracing");
+    expect(xray["Fn::If"]).toEqual(["TracingActive", expect.objectContaining({ Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"] }), { Ref: "AWS::NoValue" }]);
+  });
+
+  it("a webhook secret goes through Secrets Manager by default; a plaintext variable only by explicit opt-in", () => {
+    const t = deployTemplate(plainSecretWebhookBundle);
+    expect(t.Parameters.SecretArnPlaincoWebhookSecret).toMatchObject({ Default: "" });
+    expect(new RegExp(t.Parameters.SecretArnPlaincoWebhookSecret!.AllowedPattern as string).test("arn:aws:secretsmanager:eu-west-1:123456789012:secret:plainco-AbCdEf")).toBe(true);
+    expect(new RegExp(t.Parameters.SecretArnPlaincoWebhookSecret!.AllowedPattern as string).test("the-secret-itself")).toBe(false);
+    expect(t.Parameters.SecretPlaincoWebhookSecret).toMatchObject({ NoEcho: true, Default: "" });
+    expect(t.Parameters.SecretPlaincoWebhookSecret!.Description).toMatch(/opt-in/i);
+    // The variable carries the ARN when one is given (the engine then reads Secrets Manager), the value only otherwise.
+    const env = (t.Resources.Function!.Properties as any).Environment.Variables;
+    expect(env.PLAINCO_WEBHOOK_SECRET).toEqual({ "Fn::If": ["SecretArnPlaincoWebhookSecretGiven", { Ref: "SecretArnPlaincoWebhookSecret" }, { Ref: "SecretPlaincoWebhookSecret" }] });
+    // One of the two must be given: a stack without a webhook secret is refused before it is created.
+    expect(t.Rules!.SecretArnPlaincoWebhookSecretOrPlaintext).toMatchObject({ Assertions: [{ Assert: { "Fn::Or": expect.any(Array) } }] });
+    // The read grant exists only when the ARN is given, and then only on it.
+    const statements = (t.Resources.ExecutionRole!.Properties as any).Policies[0].PolicyDocument.Statement;
+    const read = statements.find((st: any) => st["Fn::If"]?.[1]?.Sid === "ReadOwnSecrets");
+    expect(read["Fn::If"][0]).toBe("ReadsSecrets");
+    expect(read["Fn::If"][1].Resource).toEqual([{ "Fn::If": ["SecretArnPlaincoWebhookSecretGiven", { Ref: "SecretArnPlaincoWebhookSecret" }, { Ref: "AWS::NoValue" }] }]);
+    expect(t.Conditions!.ReadsSecrets).toEqual({ Condition: "SecretArnPlaincoWebhookSecretGiven" });
+    // A mapping that says secretsManager keeps a required ARN, as before.
+    expect(deployTemplate(gaWebhookBundle).Parameters.SecretArnC2cWebhookSecret).not.toHaveProperty("Default");
+    expect(deployTemplate(gaWebhookBundle).Parameters).not.toHaveProperty("SecretC2cWebhookSecret");
+  });
 
   it.each(cases)("%s: is valid CloudFormation syntax with intact references", (_name, bundle) => {
     const t = deployTemplate(bundle);

@@ -131,6 +131,26 @@ describe("secrets from Secrets Manager", () => {
     client.destroy();
   });
 
+  it("the template's default: the mapping's plain variable holds a Secrets Manager ARN, and the secret is read from there", async () => {
+    // The acme mapping declares `secret: { env: ACME_WEBHOOK_SECRET }` without secretsManager; the
+    // generated template passes the secret's ARN in that variable unless the deployer opts in to plaintext.
+    const plainArn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:acme-plain-GhIjKl";
+    const local = await startSecretsManagerEmulator({ secrets: [{ arn: plainArn, versionId: "v1", value: ACME_SECRET }] });
+    const env = { ACME_WEBHOOK_SECRET: plainArn, C2C_CONNECTOR_ID: "acme-connector" };
+    const client = new SecretsManagerClient({ endpoint: local.endpoint, region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "y" } });
+    try {
+      expect(bundle.webhooks!.verify.secret).toEqual({ env: "ACME_WEBHOOK_SECRET" });
+      const r = rig(bundle, mi, { env, handler: { secrets: new WebhookSecretSource({ env, client }) } });
+      expect((await r.deliver({ events: [contactEvent("sm-plain-1", true)] })).statusCode).toBe(200);
+      expect((await r.deliver({ events: [contactEvent("sm-plain-2", true)] }, { secret: plainArn })).statusCode).toBe(401);
+      expect(local.calls).toBe(1);
+      expect(JSON.stringify(r.logs)).not.toContain(ACME_SECRET);
+    } finally {
+      client.destroy();
+      await local.close();
+    }
+  });
+
   it("refuses deliveries with 500 when the secret cannot be read", async () => {
     const env = { ACME_WEBHOOK_SECRET_ARN: `${arn}-missing`, C2C_CONNECTOR_ID: "acme-connector" };
     const client = new SecretsManagerClient({ endpoint: sm.endpoint, region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "y" } });
