@@ -45,6 +45,7 @@ function buildProgram(con: CliConsole, io: CliIo, setCode: (code: number) => voi
         "c2c test acme                     run mappings/acme/tests/*.yaml",
         "c2c invoke acme mappings/acme/tests/activate-user.yaml --trace",
         "c2c docs acme > ACME.md",
+        "c2c deploy acme --dry-run           print every request a deployment sends",
       ) + "\nA bundle is a folder with a connector.yaml, or its name under mappings/.\nGuide: docs/authoring-guide.md\n",
     );
 
@@ -177,6 +178,49 @@ function buildProgram(con: CliConsole, io: CliIo, setCode: (code: number) => voi
           ),
         ),
     );
+  program
+    .command("deploy")
+    .description("Build a bundle and deploy it: artifact to S3, destination secret, cloud connector, CloudFormation stack, connector destination.")
+    .argument("<bundle>", "bundle folder or name under mappings/")
+    .option("--dry-run", "send nothing; print every request in order (method, URL, body with secrets redacted)")
+    .option("--bucket <name>", "S3 bucket for function.zip (versioning on: the object version is pinned too)")
+    .option("--region <region>", "AWS region (default: AWS_REGION)")
+    .option("--stack-name <name>", "CloudFormation stack (default: c2c-<vendor>)")
+    .option("--function-name <name>", "Lambda function name (default: c2c-<vendor>)")
+    .option("--key-prefix <prefix>", "prefix of the S3 key (<prefix><vendor>/function-<sha256>.zip)")
+    .option("--secret-file <file>", "JSON to store as the destination secret (OAuth client id/secret or General Authorization material)")
+    .option("--secret-name <name>", "name of the secret to create or update (default: c2c/<vendor>/destination)")
+    .option("--kms-key-id <key>", "customer-managed KMS key of the secret (MI requires one for OAuth client credentials)")
+    .option("--secret-arn <arn>", "use an existing secret instead of --secret-file")
+    .option("--secret-version-id <id>", "version of --secret-arn (default: its AWSCURRENT version)")
+    .option("--parameter <KEY=VALUE>", "value of another template parameter (repeatable; NoEcho values are never printed)", (v: string, all: string[]) => [...all, v], [] as string[])
+    .option("--redirect-url <url>", "where MI sends the user after account linking (oAuthCompleteRedirectUrl)")
+    .option("--name <name>", "connector name (default: the vendor name)")
+    .option("--out <folder>", "build output folder (default: dist/)")
+    .option("--poll-seconds <seconds>", "first wait between stack status polls (grows to 6x)", (v: string) => {
+      const n = Number(v);
+      if (!(n > 0) || n > 300) throw new InvalidArgumentError("seconds above 0, at most 300");
+      return n;
+    })
+    .option("--no-build", "deploy the artifact an earlier build left in <out>/<bundle> (build once, deploy what was tested)")
+    .addHelpText(
+      "after",
+      examples(
+        "c2c deploy lifx --dry-run",
+        "c2c deploy lifx --bucket my-artifacts --secret-file lifx-client.json --kms-key-id alias/c2c",
+        "c2c deploy netatmo --bucket my-artifacts --secret-arn arn:aws:secretsmanager:...:secret:netatmo --parameter SecretC2cWebhookSecret=...",
+      ) +
+        "\nOrder: GetCallerIdentity, DescribeStacks (all parameters checked before anything is written), S3 upload,\n" +
+        "secret, CreateCloudConnector, CreateStack/UpdateStack (waited for), CreateConnectorDestination.\n" +
+        "Re-running is safe: an uploaded artifact, a registered connector and an unchanged stack are reused.\n" +
+        "Endpoints: AWS_ENDPOINT_URL_S3, _CLOUDFORMATION, _STS, _SECRETS_MANAGER and C2C_MI_ENDPOINT override them.\n",
+    )
+    .action(async (bundle: string, opts: Record<string, unknown>) => {
+      // Loaded on use: the deploy clients are large, and no other command needs them.
+      const { deployCommand } = await import("./commands/deploy.ts");
+      const poll = opts.pollSeconds as number | undefined;
+      setCode(await deployCommand(bundle, { ...opts, ...(poll ? { waiter: { minDelay: poll, maxDelay: poll * 6, maxWaitTime: 3600 } } : {}) }, con));
+    });
   return program;
 }
 

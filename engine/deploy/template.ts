@@ -140,6 +140,12 @@ export function deployTemplate(bundle: CompiledBundle): CloudFormationTemplate {
     },
     ArtifactBucket: { Type: "String", Description: "S3 bucket holding function.zip." },
     ArtifactKey: { Type: "String", Default: `${vendor}/function.zip`, Description: "S3 key of function.zip." },
+    // A rebuilt zip under an unchanged key never reaches the function: the version pins the exact object.
+    ArtifactObjectVersion: {
+      Type: "String",
+      Default: "",
+      Description: "S3 version id of function.zip (versioned bucket; `c2c deploy` passes the uploaded version). Empty: the key alone.",
+    },
     LogLevel: { Type: "String", Default: "info", AllowedValues: ["debug", "info", "warn", "error"] },
     Tracing: {
       Type: "String",
@@ -160,6 +166,7 @@ export function deployTemplate(bundle: CompiledBundle): CloudFormationTemplate {
   const Conditions: Record<string, Json> = {
     HasAlarmTopic: { "Fn::Not": [{ "Fn::Equals": [ref("AlarmTopicArn"), ""] }] },
     TracingActive: { "Fn::Equals": [ref("Tracing"), "Active"] },
+    HasArtifactObjectVersion: { "Fn::Not": [{ "Fn::Equals": [ref("ArtifactObjectVersion"), ""] }] },
   };
   const Rules: Record<string, JsonObject> = {};
 
@@ -388,7 +395,11 @@ export function deployTemplate(bundle: CompiledBundle): CloudFormationTemplate {
         MemorySize: FUNCTION_SETTINGS.memorySize,
         Timeout: FUNCTION_SETTINGS.timeoutSeconds,
         Role: getAtt("ExecutionRole", "Arn"),
-        Code: { S3Bucket: ref("ArtifactBucket"), S3Key: ref("ArtifactKey") },
+        Code: {
+          S3Bucket: ref("ArtifactBucket"),
+          S3Key: ref("ArtifactKey"),
+          S3ObjectVersion: { "Fn::If": ["HasArtifactObjectVersion", ref("ArtifactObjectVersion"), ref("AWS::NoValue")] },
+        },
         Environment: { Variables: env },
         TracingConfig: { Mode: { "Fn::If": ["TracingActive", "Active", "PassThrough"] } },
         LoggingConfig: { LogGroup: ref("LogGroup"), LogFormat: "JSON" },

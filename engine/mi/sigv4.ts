@@ -1,6 +1,6 @@
 /**
- * AWS Signature Version 4 for the one request shape this client sends (a POST with a JSON body
- * and no query), with the signing key cached per day, region, service and secret. Per request
+ * AWS Signature Version 4 for the request shapes this project sends (a JSON body and no query; `c2c
+ * deploy`'s control-plane GETs add a small query), with the signing key cached per day, region, service and secret. Per request
  * that leaves two SHA-256 hashes and one HMAC, against the general signer's header cloning,
  * canonicalisation of arbitrary requests and a fresh key derivation lookup. The output is what
  * @smithy/signature-v4 produces for the same request and time (test/mi/sigv4.test.ts checks it
@@ -14,6 +14,8 @@ export interface SignInput {
   host: string;
   /** Already URI-encoded path (as sent on the wire), no query. */
   path: string;
+  /** Query parameters (control-plane GETs of `c2c deploy`); none for SendConnectorEvent. */
+  query?: Record<string, string>;
   headers: Record<string, string>;
   body: string;
 }
@@ -42,7 +44,7 @@ export class SigV4Signer {
     let canonicalHeaders = "";
     for (const name of names) canonicalHeaders += `${name}:${headers[name]!.trim().replace(/\s+/g, " ")}\n`;
     const signedHeaders = names.join(";");
-    const canonicalRequest = `${input.method}\n${canonicalPath(input.path)}\n\n${canonicalHeaders}\n${signedHeaders}\n${payloadHash}`;
+    const canonicalRequest = `${input.method}\n${canonicalPath(input.path)}\n${input.query ? canonicalQuery(input.query) : ""}\n${canonicalHeaders}\n${signedHeaders}\n${payloadHash}`;
     const scope = `${scopeDate}/${this.region}/${this.service}/aws4_request`;
     const stringToSign = `AWS4-HMAC-SHA256\n${amzDate}\n${scope}\n${createHash("sha256").update(canonicalRequest, "utf8").digest("hex")}`;
     const signature = createHmac("sha256", this.signingKey(scopeDate, credentials)).update(stringToSign, "utf8").digest("hex");
@@ -77,6 +79,15 @@ function canonicalPath(path: string): string {
   }
   const encoded = segments.map(escapeUri).join("/");
   return `/${encoded}${segments.length > 0 && path.endsWith("/") ? "/" : ""}`;
+}
+
+/** Names and values URI-encoded, sorted by name (SigV4's canonical query string). */
+export function canonicalQuery(query: Record<string, string>): string {
+  return Object.entries(query)
+    .map(([k, v]) => [escapeUri(k), escapeUri(v)] as const)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([k, v]) => `${k}=${v}`)
+    .join("&");
 }
 
 function escapeUri(s: string): string {
