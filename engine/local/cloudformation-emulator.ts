@@ -193,10 +193,11 @@ export async function startCloudFormationEmulator(options: CloudFormationEmulato
   }
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    let action = "";
     readTextBody(req)
       .then(async (text) => {
         const params = Object.fromEntries(new URLSearchParams(text));
-        const action = params.Action ?? "";
+        action = params.Action ?? "";
         requests.push({ action, params });
         if (req.method !== "POST") throw new QueryError("InvalidAction", "only POST is emulated");
         if (!/^AWS4-HMAC-SHA256 Credential=/.test(req.headers.authorization ?? "")) throw new QueryError("MissingAuthenticationToken", "Request is missing Authentication Token", 403);
@@ -204,7 +205,7 @@ export async function startCloudFormationEmulator(options: CloudFormationEmulato
       })
       .catch((err: unknown) => {
         const e = err instanceof QueryError ? err : new QueryError("InternalFailure", (err as Error).message, 500);
-        const ns = /GetCallerIdentity/.test(String(e.message)) ? STS_NS : CFN_NS;
+        const ns = action === "GetCallerIdentity" ? STS_NS : CFN_NS;
         send(res, e.status, `<ErrorResponse xmlns="${ns}"><Error><Type>Sender</Type><Code>${e.code}</Code><Message>${xml(e.message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`);
       });
   });

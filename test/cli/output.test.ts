@@ -23,7 +23,7 @@ describe("colour", () => {
 
 describe("help", () => {
   it("every command has --help with examples, exit 0", async () => {
-    for (const cmd of ["validate", "test", "new", "invoke", "dev", "docs", "registration"]) {
+    for (const cmd of ["validate", "test", "new", "invoke", "dev", "docs", "registration", "deploy"]) {
       let out = "";
       const code = await runCli([cmd, "--help"], { stdout: { write: (s: string) => (out += s) }, stderr: { write: () => true }, cwd: REPO, env: {} });
       expect(code, cmd).toBe(0);

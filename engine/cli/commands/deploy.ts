@@ -81,7 +81,6 @@ export async function deployCommand(bundleArg: string, opts: DeployOptions, con:
 
   const { dir, bundle } = await loadBundleForCommand(bundleArg, con);
   const secrets = new SecretRegistry();
-  for (const v of Object.values(parameters)) secrets.add(v);
 
   let secret: SecretSource | undefined;
   if (opts.secretArn) secret = { kind: "existing", arn: opts.secretArn, ...(opts.secretVersionId ? { versionId: opts.secretVersionId } : {}) };
@@ -112,6 +111,13 @@ export async function deployCommand(bundleArg: string, opts: DeployOptions, con:
     templateBody = await readFile(join(builtDir, "template.json"), "utf8");
   } catch {
     throw new CliError(`no build in ${displayPath(builtDir, con.cwd)}: run \`node build.mjs ${basename(dir)}\` first, or deploy without --no-build`);
+  }
+  // NoEcho parameters are secrets (webhook secrets, keys): their values are masked wherever they would print.
+  try {
+    const declared = (JSON.parse(templateBody) as { Parameters?: Record<string, { NoEcho?: boolean }> }).Parameters ?? {};
+    for (const [k, v] of Object.entries(parameters)) if (declared[k]?.NoEcho === true) secrets.add(v);
+  } catch {
+    // deploy() reports a template that is not JSON
   }
   out.line(`${opts.build === false ? "using" : "built"} ${displayPath(builtDir, con.cwd)}: function.zip ${zip.length} bytes`);
 
