@@ -5,9 +5,9 @@
  */
 import { CloudFormationClient, CreateStackCommand, DescribeStacksCommand, UpdateStackCommand, waitUntilStackCreateComplete, waitUntilStackUpdateComplete } from "@aws-sdk/client-cloudformation";
 import { HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { CreateSecretCommand, DescribeSecretCommand, PutResourcePolicyCommand, PutSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, PutResourcePolicyCommand, PutSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
-import { createHash } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type { CreateCloudConnectorBody, CreateConnectorDestinationBody } from "../registration/registration.ts";
 import { environmentFirstProvider } from "../mi/client.ts";
 import { DeployError, type DeployTarget, type SecretRef, type StackChange, type StackState } from "./deploy.ts";
@@ -34,10 +34,6 @@ export interface AwsTargetOptions {
 /** Pages of a control-plane list read before giving up on finding an existing resource. */
 const MAX_LIST_PAGES = 20;
 
-/** Deterministic version token: the same contents under the same name is the same version (no twin versions on re-deploy). */
-export function secretVersionToken(name: string, secretString: string): string {
-  return createHash("sha256").update(`c2c-deploy\n${name}\n${secretString}`).digest("hex");
-}
 
 export function awsTarget(options: AwsTargetOptions): DeployTarget {
   const { endpoints, onRequest } = options;
@@ -118,7 +114,8 @@ export function awsTarget(options: AwsTargetOptions): DeployTarget {
     },
 
     async putSecret(name, secretString, kmsKeyId): Promise<SecretRef> {
-      const token = secretVersionToken(name, secretString);
+      // A random token: one derived from the contents would print a hash of the secret (guessable for a password).
+      const token = randomUUID();
       const bytes = Buffer.byteLength(secretString);
       const create = describe.createSecret(endpoints, name, bytes, kmsKeyId, token);
       onRequest(create);
@@ -128,8 +125,17 @@ export function awsTarget(options: AwsTargetOptions): DeployTarget {
         return { arn: out.ARN!, versionId: out.VersionId! };
       } catch (e) {
         if (errorName(e) !== "ResourceExistsException") throw e;
-        onResult(create, "exists: a new version instead");
+        onResult(create, "exists");
       }
+      // Unchanged contents keep the current version (no twin versions, the destination stays as it is).
+      const get = describe.getSecretValue(endpoints, name);
+      onRequest(get);
+      const current = await secrets.send(new GetSecretValueCommand({ SecretId: name }));
+      if (current.SecretString === secretString && current.ARN && current.VersionId) {
+        onResult(get, `unchanged: current version ${current.VersionId} kept`);
+        return { arn: current.ARN, versionId: current.VersionId };
+      }
+      onResult(get, "changed: a new version");
       const put = describe.putSecretValue(endpoints, name, bytes, token);
       onRequest(put);
       const out = await secrets.send(new PutSecretValueCommand({ SecretId: name, SecretString: secretString, ClientRequestToken: token }));

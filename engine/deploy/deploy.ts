@@ -50,6 +50,7 @@ export interface DeployTarget {
   describeStack(stackName: string): Promise<StackState | undefined>;
   /** HeadObject, then PutObject when the key is new; the version id S3 gave the object (versioned bucket). */
   putArtifact(bucket: string, key: string, body: Buffer, sha256: string, what: string): Promise<{ versionId?: string; uploaded: boolean }>;
+  /** CreateSecret; when it exists, its current version if that holds the same contents, else PutSecretValue. */
   putSecret(name: string, secretString: string, kmsKeyId: string | undefined): Promise<SecretRef>;
   currentSecretVersion(arn: string): Promise<SecretRef>;
   putSecretPolicy(arn: string, policy: object): Promise<void>;
@@ -224,7 +225,9 @@ export async function deploy(input: DeployInput, target: DeployTarget): Promise<
     if (!input.secret.kmsKeyId && bundle.oauth) notes.push("MI reads OAuth client credentials only from a secret encrypted with a customer-managed KMS key: pass --kms-key-id");
     secret = await target.putSecret(input.secret.name, input.secret.secretString, input.secret.kmsKeyId);
   }
-  if (bundle.oauth) await target.putSecretPolicy(secret.arn, oauthSecretPolicy(partition, input.region, account));
+  // Only on a secret deploy manages: an existing one's policy is its owner's (MI must be allowed there too).
+  if (bundle.oauth && input.secret.kind === "contents") await target.putSecretPolicy(secret.arn, oauthSecretPolicy(partition, input.region, account));
+  else if (bundle.oauth) notes.push(`the secret's resource policy must let ${MI_SERVICE_PRINCIPAL} read it (see \`c2c deploy --dry-run\`'s PutResourcePolicy)`);
   if ("DestinationSecretArn" in template.Parameters) known.DestinationSecretArn = secret.arn;
 
   // 4. The cloud connector, registered with the function's ARN.

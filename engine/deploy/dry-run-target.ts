@@ -7,7 +7,6 @@
 import type { DeployTarget } from "./deploy.ts";
 import { miRequests } from "./mi-control-plane.ts";
 import { describe, type DeployEndpoints, type DeployRequest } from "./requests.ts";
-import { secretVersionToken } from "./aws-target.ts";
 
 export const DRY_RUN_VALUES = {
   account: "<ACCOUNT_ID>",
@@ -34,7 +33,7 @@ export function dryRunTarget(endpoints: DeployEndpoints, onRequest: (r: DeployRe
       return { versionId: DRY_RUN_VALUES.s3VersionId, uploaded: true };
     },
     async putSecret(name, secretString, kmsKeyId) {
-      onRequest(describe.createSecret(endpoints, name, Buffer.byteLength(secretString), kmsKeyId, secretVersionToken(name, secretString)));
+      onRequest(describe.createSecret(endpoints, name, Buffer.byteLength(secretString), kmsKeyId, "<random UUID>"));
       return { arn: DRY_RUN_VALUES.secretArn, versionId: DRY_RUN_VALUES.secretVersionId };
     },
     async currentSecretVersion(arn) {

@@ -72,6 +72,9 @@ export const describe = {
 
   describeSecret: (e: DeployEndpoints, secretId: string) => secretsRequest(e, "DescribeSecret", { SecretId: secretId }),
 
+  /** Read back only to compare with the file; the answer is never printed. */
+  getSecretValue: (e: DeployEndpoints, secretId: string) => secretsRequest(e, "GetSecretValue", { SecretId: secretId }),
+
   putResourcePolicy: (e: DeployEndpoints, secretId: string, policy: unknown) => secretsRequest(e, "PutResourcePolicy", { SecretId: secretId, ResourcePolicy: policy }),
 
   mi: (e: DeployEndpoints, r: MiRequest): DeployRequest => ({

@@ -163,7 +163,7 @@ function secretName(arn: string): string {
 
 /** By ARN or name; without VersionId the last listed version of that secret is "current". */
 function findSecret(secrets: EmulatedSecret[], secretId: string, versionId: unknown): EmulatedSecret | undefined {
-  const matches = secrets.filter((s) => s.arn === secretId || s.arn.split(":").pop() === secretId);
+  const matches = secrets.filter((s) => s.arn === secretId || s.arn.split(":").pop() === secretId || secretName(s.arn) === secretId);
   if (typeof versionId === "string") return matches.find((s) => s.versionId === versionId);
   return matches[matches.length - 1];
 }

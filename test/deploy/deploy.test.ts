@@ -188,6 +188,7 @@ describe("c2c deploy against local S3, CloudFormation, Secrets Manager and manag
     expect(mi.connectors).toHaveLength(1);
     expect(mi.destinations).toHaveLength(1);
     expect(sm.secrets.filter((s) => s.arn === secret.arn)).toHaveLength(1);
+    expect(second.stdout).toContain(`unchanged: current version ${secret.versionId} kept`);
 
     // A changed parameter: UpdateStack, waited for until UPDATE_COMPLETE.
     const third = await deployCli(["lifx", "--no-build", "--bucket", BUCKET, "--secret-file", join(work, "lifx-client.json"), "--parameter", "LogLevel=debug"], env());
@@ -195,6 +196,17 @@ describe("c2c deploy against local S3, CloudFormation, Secrets Manager and manag
     expect(requestsOf(third.stdout)).toContain("CloudFormation UpdateStack");
     expect(third.stdout).toContain("UPDATE_COMPLETE");
     expect(cfn.stacks.get("c2c-lifx")).toMatchObject({ status: "UPDATE_COMPLETE", operations: ["CREATE", "UPDATE"], parameters: { LogLevel: "debug" } });
+
+    // New client credentials: a new secret version, and the destination updated to it.
+    await writeFile(join(work, "lifx-client-2.json"), JSON.stringify({ clientId: CLIENT_ID, clientSecret: `${CLIENT_SECRET}-rotated` }));
+    const fourth = await deployCli(["lifx", "--no-build", "--bucket", BUCKET, "--secret-file", join(work, "lifx-client-2.json"), "--parameter", "LogLevel=debug"], env());
+    expect(fourth.code).toBe(0);
+    expect(requestsOf(fourth.stdout)).toContain("Secrets Manager PutSecretValue");
+    expect(requestsOf(fourth.stdout)).toContain("managed integrations UpdateConnectorDestination");
+    const rotated = sm.secrets.filter((s) => s.arn === secret.arn).at(-1)!;
+    expect(rotated.versionId).not.toBe(secret.versionId);
+    expect(mi.destinations[0]!.SecretsManager).toEqual({ arn: secret.arn, versionId: rotated.versionId });
+    expect(fourth.stdout + fourth.stderr).not.toContain(`${CLIENT_SECRET}-rotated`);
   }, 120_000);
 
   it("gives a webhook bundle's stack the connector id it registered, and prints the webhook URL", async () => {
