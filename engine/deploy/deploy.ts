@@ -105,6 +105,9 @@ export class DeployError extends Error {
   override readonly name = "DeployError";
 }
 
+/** The stack parameters deploy fills itself; the others come from --parameter (or keep their previous value). */
+export const DEPLOY_PARAMETERS = ["FunctionName", "ArtifactBucket", "ArtifactKey", "ArtifactObjectVersion", "DestinationSecretArn", "ConnectorId"] as const;
+
 /** CloudFormation accepts a TemplateBody up to 51,200 bytes; larger ones go through S3 (TemplateURL). */
 export const MAX_TEMPLATE_BODY_BYTES = 51_200;
 

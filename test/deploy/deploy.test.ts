@@ -21,7 +21,8 @@ import { artifactKey, stackParameters, DeployError } from "../../engine/deploy/d
 const BUCKET = "c2c-artifacts";
 const CLIENT_SECRET = "lifx-client-secret-value-0123456789";
 const CLIENT_ID = "lifx-client-id-abcdef";
-const WEBHOOK_SECRET = "netatmo-webhook-secret-value-42";
+/** For the template parameters deploy cannot know (webhook secrets, account key: at least 32 characters). */
+const OTHER_SECRET = "deploy-test-secret-value-0123456789abcdef";
 
 let s3: LocalS3;
 let cfn: CloudFormationEmulator;
@@ -79,7 +80,7 @@ async function otherParameters(bundle: string): Promise<string[]> {
   const known = new Set(["FunctionName", "ArtifactBucket", "ArtifactKey", "ArtifactObjectVersion", "DestinationSecretArn", "ConnectorId"]);
   return Object.entries(template.Parameters)
     .filter(([k, d]) => !known.has(k) && d.Default === undefined)
-    .map(([k, d]) => `${k}=${d.AllowedPattern ? "arn:aws:secretsmanager:us-east-1:123456789012:secret:netatmo-webhook-AbCdEf" : WEBHOOK_SECRET}`);
+    .map(([k, d]) => `${k}=${d.AllowedPattern ? "arn:aws:secretsmanager:us-east-1:123456789012:secret:netatmo-webhook-AbCdEf" : OTHER_SECRET}`);
 }
 
 const WRITES = ["S3 PutObject", "Secrets Manager CreateSecret", "managed integrations CreateCloudConnector", "CloudFormation CreateStack", "managed integrations CreateConnectorDestination"];
@@ -87,7 +88,8 @@ const WRITES = ["S3 PutObject", "Secrets Manager CreateSecret", "managed integra
 describe("c2c deploy --dry-run", () => {
   it("prints the full ordered request list for lifx, secrets redacted, and sends nothing", async () => {
     const before = { cfn: cfn.requests.length, mi: mi.requests.length, sm: sm.operations.length };
-    const r = await cli(["deploy", "lifx", "--dry-run", "--bucket", BUCKET, "--secret-file", join(work, "lifx-client.json"), "--out", join(work, "dist")]);
+    const lifxParams = (await otherParameters("lifx")).flatMap((p) => ["--parameter", p]);
+    const r = await cli(["deploy", "lifx", "--dry-run", "--bucket", BUCKET, "--secret-file", join(work, "lifx-client.json"), ...lifxParams, "--out", join(work, "dist")]);
     expect(r.stderr).not.toContain("error");
     expect(r.code).toBe(0);
     expect(requestsOf(r.stdout)).toEqual([
@@ -119,19 +121,30 @@ describe("c2c deploy --dry-run", () => {
     expect({ cfn: cfn.requests.length, mi: mi.requests.length, sm: sm.operations.length }).toEqual(before);
   }, 60_000);
 
+  it("works with no option at all (c2c deploy lifx --dry-run), naming what a real deploy still needs", async () => {
+    // Built by the test above.
+    const r = await cli(["deploy", "lifx", "--dry-run", "--no-build", "--out", join(work, "dist")]);
+    expect(r.code).toBe(0);
+    expect(requestsOf(r.stdout)).toHaveLength(13);
+    expect(r.stdout).toContain("https://<ARTIFACT_BUCKET>.s3.us-east-1.amazonaws.com/lifx/function-");
+    expect(r.stdout).toMatch(/"SecretString": "<redacted \d+ bytes>"/);
+    for (const p of await otherParameters("lifx")) expect(r.stderr).toContain(`--parameter ${p.split("=")[0]}=...`);
+  });
+
   it("redacts NoEcho parameter values", async () => {
     const params = await otherParameters("netatmo");
     expect(params.length).toBeGreaterThan(0);
     const r = await cli(["deploy", "netatmo", "--dry-run", ...params.flatMap((p) => ["--parameter", p]), "--out", join(work, "dist")]);
     expect(r.code).toBe(0);
-    expect(r.stdout).not.toContain(WEBHOOK_SECRET);
+    expect(r.stdout).not.toContain(OTHER_SECRET);
     expect(r.stdout).toContain('"ParameterKey": "ConnectorId",\n            "ParameterValue": "<CLOUD_CONNECTOR_ID>"');
   }, 60_000);
 });
 
 describe("c2c deploy against local S3, CloudFormation, Secrets Manager and managed integrations", () => {
   it("deploys lifx in order, then re-deploys without doing anything twice, then updates", async () => {
-    const first = await deployCli(["lifx", "--bucket", BUCKET, "--secret-file", join(work, "lifx-client.json"), "--kms-key-id", "alias/c2c"], env());
+    const lifxParams = (await otherParameters("lifx")).flatMap((p) => ["--parameter", p]);
+    const first = await deployCli(["lifx", "--bucket", BUCKET, "--secret-file", join(work, "lifx-client.json"), "--kms-key-id", "alias/c2c", ...lifxParams], env());
     expect(first.stderr).not.toMatch(/error/i);
     expect(first.code).toBe(0);
     const order = requestsOf(first.stdout);
@@ -171,11 +184,11 @@ describe("c2c deploy against local S3, CloudFormation, Secrets Manager and manag
     expect(mi.destinations[0]).toMatchObject({ CloudConnectorId: mi.connectors[0]!.Id, SecretsManager: { arn: secret.arn, versionId: secret.versionId }, AuthType: "OAUTH" });
     expect(mi.rejected).toEqual([]);
     expect(first.stdout).toContain(`connector ${mi.connectors[0]!.Id} (new)`);
-    for (const s of [CLIENT_SECRET, CLIENT_ID]) expect(first.stdout + first.stderr).not.toContain(s);
+    for (const s of [CLIENT_SECRET, CLIENT_ID, OTHER_SECRET]) expect(first.stdout + first.stderr).not.toContain(s);
 
     // Again, nothing changed: no upload, no second connector, "No updates are to be performed", the destination kept.
     // Built once: later runs deploy that artifact (--no-build), as CI would.
-    const second = await deployCli(["lifx", "--no-build", "--bucket", BUCKET, "--secret-file", join(work, "lifx-client.json"), "--kms-key-id", "alias/c2c"], env());
+    const second = await deployCli(["lifx", "--no-build", "--bucket", BUCKET, "--secret-file", join(work, "lifx-client.json"), "--kms-key-id", "alias/c2c", ...lifxParams], env());
     expect(second.stderr).not.toMatch(/error/i);
     expect(second.code).toBe(0);
     const again = requestsOf(second.stdout);
@@ -191,7 +204,7 @@ describe("c2c deploy against local S3, CloudFormation, Secrets Manager and manag
     expect(second.stdout).toContain(`unchanged: current version ${secret.versionId} kept`);
 
     // A changed parameter: UpdateStack, waited for until UPDATE_COMPLETE.
-    const third = await deployCli(["lifx", "--no-build", "--bucket", BUCKET, "--secret-file", join(work, "lifx-client.json"), "--parameter", "LogLevel=debug"], env());
+    const third = await deployCli(["lifx", "--no-build", "--bucket", BUCKET, "--secret-file", join(work, "lifx-client.json"), "--parameter", "LogLevel=debug", ...lifxParams], env());
     expect(third.code).toBe(0);
     expect(requestsOf(third.stdout)).toContain("CloudFormation UpdateStack");
     expect(third.stdout).toContain("UPDATE_COMPLETE");
@@ -199,7 +212,7 @@ describe("c2c deploy against local S3, CloudFormation, Secrets Manager and manag
 
     // New client credentials: a new secret version, and the destination updated to it.
     await writeFile(join(work, "lifx-client-2.json"), JSON.stringify({ clientId: CLIENT_ID, clientSecret: `${CLIENT_SECRET}-rotated` }));
-    const fourth = await deployCli(["lifx", "--no-build", "--bucket", BUCKET, "--secret-file", join(work, "lifx-client-2.json"), "--parameter", "LogLevel=debug"], env());
+    const fourth = await deployCli(["lifx", "--no-build", "--bucket", BUCKET, "--secret-file", join(work, "lifx-client-2.json"), "--parameter", "LogLevel=debug", ...lifxParams], env());
     expect(fourth.code).toBe(0);
     expect(requestsOf(fourth.stdout)).toContain("Secrets Manager PutSecretValue");
     expect(requestsOf(fourth.stdout)).toContain("managed integrations UpdateConnectorDestination");
@@ -219,7 +232,7 @@ describe("c2c deploy against local S3, CloudFormation, Secrets Manager and manag
     const connector = mi.connectors.find((c) => c.EndpointConfig.lambda.arn.endsWith(":function:c2c-netatmo"))!;
     expect(cfn.stacks.get("c2c-netatmo")!.parameters.ConnectorId).toBe(connector.Id);
     expect(r.stdout).toMatch(/webhook URL {2}https:\/\/\S+ \(give it to the vendor\)/);
-    expect(r.stdout + r.stderr).not.toContain(WEBHOOK_SECRET);
+    expect(r.stdout + r.stderr).not.toContain(OTHER_SECRET);
     expect(r.stdout + r.stderr).not.toContain("netatmo-secret-5678");
   }, 60_000);
 
@@ -241,7 +254,8 @@ describe("c2c deploy against local S3, CloudFormation, Secrets Manager and manag
   }, 60_000);
 
   it("signs the managed integrations calls: a wrong key is refused by the MI server and the deploy fails with its error", async () => {
-    const r = await deployCli(["lifx", "--no-build", "--bucket", BUCKET, "--secret-file", join(work, "lifx-client.json"), "--stack-name", "c2c-lifx-badkey", "--function-name", "c2c-lifx-badkey"], env({ AWS_SECRET_ACCESS_KEY: "not-the-key" }));
+    const lifxParams = (await otherParameters("lifx")).flatMap((p) => ["--parameter", p]);
+    const r = await deployCli(["lifx", "--no-build", "--bucket", BUCKET, "--secret-file", join(work, "lifx-client.json"), "--stack-name", "c2c-lifx-badkey", "--function-name", "c2c-lifx-badkey", ...lifxParams], env({ AWS_SECRET_ACCESS_KEY: "not-the-key" }));
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("ListCloudConnectors: 403 InvalidSignatureException");
     expect(cfn.stacks.has("c2c-lifx-badkey")).toBe(false);
@@ -267,13 +281,17 @@ describe("deploy pieces", () => {
   it("stack parameters: known and given values, previous values on update, missing ones named, unknown ones refused", async () => {
     const t = deployTemplate(await loadBundleOrThrow(join(REPO, "mappings", "lifx")));
     const known = { FunctionName: "f", ArtifactBucket: "b", ArtifactKey: "k" };
-    expect(stackParameters(t, known, { LogLevel: "warn" }, undefined)).toEqual([
+    const required = Object.fromEntries((await otherParameters("lifx")).map((p) => p.split("=") as [string, string]));
+    const given = stackParameters(t, known, { LogLevel: "warn", ...required }, undefined);
+    expect(given.slice(0, 3)).toEqual([
       { ParameterKey: "FunctionName", ParameterValue: "f" },
       { ParameterKey: "ArtifactBucket", ParameterValue: "b" },
       { ParameterKey: "ArtifactKey", ParameterValue: "k" },
-      { ParameterKey: "LogLevel", ParameterValue: "warn" },
     ]);
-    expect(stackParameters(t, known, {}, { status: "UPDATE_COMPLETE", parameterKeys: ["LogLevel"], outputs: {} })).toContainEqual({ ParameterKey: "LogLevel", UsePreviousValue: true });
+    expect(given).toContainEqual({ ParameterKey: "LogLevel", ParameterValue: "warn" });
+    // Parameters with defaults that nobody gave are left out: CloudFormation applies the default.
+    expect(given.map((p) => p.ParameterKey)).not.toContain("AlarmTopicArn");
+    expect(stackParameters(t, known, required, { status: "UPDATE_COMPLETE", parameterKeys: ["LogLevel"], outputs: {} })).toContainEqual({ ParameterKey: "LogLevel", UsePreviousValue: true });
     expect(() => stackParameters(t, {}, {}, undefined)).toThrow(/needs values for ArtifactBucket/);
     expect(() => stackParameters(t, known, { Nope: "x" }, undefined)).toThrow(DeployError);
   });

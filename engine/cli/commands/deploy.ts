@@ -10,7 +10,7 @@ import { SecretRegistry } from "../../log/redact.ts";
 import { resolveEventEndpoint } from "../../mi/endpoint.ts";
 import { registrationRequests } from "../../registration/registration.ts";
 import { awsTarget, DEFAULT_WAITER, type WaiterTiming } from "../../deploy/aws-target.ts";
-import { deploy, DeployError, type DeployResult, type SecretSource } from "../../deploy/deploy.ts";
+import { deploy, DEPLOY_PARAMETERS, DeployError, type DeployResult, type SecretSource } from "../../deploy/deploy.ts";
 import { dryRunTarget } from "../../deploy/dry-run-target.ts";
 import { MiControlPlaneError } from "../../deploy/mi-control-plane.ts";
 import type { DeployEndpoints, DeployRequest } from "../../deploy/requests.ts";
@@ -114,8 +114,14 @@ export async function deployCommand(bundleArg: string, opts: DeployOptions, con:
   }
   // NoEcho parameters are secrets (webhook secrets, keys): their values are masked wherever they would print.
   try {
-    const declared = (JSON.parse(templateBody) as { Parameters?: Record<string, { NoEcho?: boolean }> }).Parameters ?? {};
+    const declared = (JSON.parse(templateBody) as { Parameters?: Record<string, { NoEcho?: boolean; Default?: unknown }> }).Parameters ?? {};
     for (const [k, v] of Object.entries(parameters)) if (declared[k]?.NoEcho === true) secrets.add(v);
+    if (dryRun) {
+      // The dry run shows the whole list even without them: placeholders, and the names said at the end.
+      const needed = Object.keys(declared).filter((k) => declared[k]!.Default === undefined && parameters[k] === undefined && !(DEPLOY_PARAMETERS as readonly string[]).includes(k));
+      for (const k of needed) parameters[k] = `<${k}>`;
+      if (needed.length) err.line(err.c.yellow(`note: a real deploy needs ${needed.map((k) => `--parameter ${k}=...`).join(" ")}`));
+    }
   } catch {
     // deploy() reports a template that is not JSON
   }
