@@ -75,9 +75,13 @@ describe(".vscode/settings.json", () => {
     const schemas = settings["yaml.schemas"] as Record<string, string[]>;
     for (const schemaPath of Object.keys(schemas)) await expect(readFile(join(REPO, schemaPath), "utf8")).resolves.toContain('"$schema"');
     const schemaFor = (file: string) => Object.entries(schemas).filter(([, globs]) => globs.some((g) => matchesGlob(file, g))).map(([s]) => s);
+    // connector.yaml gets the editor schema: the mapping schema plus the Matter names (schemas/editor/).
+    const editorSchema = JSON.parse(await readFile(join(REPO, "schemas/editor/connector.schema.json"), "utf8"));
+    expect(editorSchema.allOf[0]).toEqual({ $ref: "../mapping.schema.json" });
+    const expected = (schema: string) => (schema === "mapping.schema.json" ? "./schemas/editor/connector.schema.json" : `./schemas/${schema}`);
     for (const bundle of bundles) {
       for (const { file, schema } of await bundleYamlFiles(join(REPO, "mappings", bundle))) {
-        expect(schemaFor(relative(REPO, file)), file).toEqual([`./schemas/${schema}`]);
+        expect(schemaFor(relative(REPO, file)), file).toEqual([expected(schema)]);
       }
     }
     // Example payloads and research notes are not bundle YAML: no schema claims them.
