@@ -19,6 +19,7 @@
  * The steps talk to a DeployTarget: the AWS one sends, the dry-run one only records. Both describe
  * each request with ./requests.ts before it is made, which is what the command prints.
  */
+import { failedRules } from "./template-rules.ts";
 import { createHash } from "node:crypto";
 import type { CompiledBundle } from "../mapping/compiled.ts";
 import { registrationRequests, type CreateCloudConnectorBody, type CreateConnectorDestinationBody } from "../registration/registration.ts";
@@ -152,6 +153,15 @@ export function stackParameters(
     throw new DeployError(
       `the stack needs values for ${missing.join(", ")}: pass --parameter ${missing.map((k) => `${k}=...`).join(" --parameter ")} (nothing was changed)`,
     );
+  }
+  // The template's Rules ("this parameter or that one"), judged on what the stack will get.
+  const values: Record<string, string | undefined> = {};
+  for (const [key, decl] of Object.entries(declared)) values[key] = decl.Default === undefined ? undefined : String(decl.Default);
+  for (const p of out) values[p.ParameterKey] = p.UsePreviousValue ? undefined : p.ParameterValue;
+  const failed = failedRules(template, values);
+  if (failed.length) {
+    const wanted = failed.map((f) => `${f.parameters.map((k) => `--parameter ${k}=...`).join(" or ")} (${f.description})`);
+    throw new DeployError(`the stack needs values for ${failed.map((f) => f.parameters.join(" or ")).join(", ")}: pass ${wanted.join("; ")} (nothing was changed)`);
   }
   return out;
 }

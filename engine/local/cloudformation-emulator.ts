@@ -9,6 +9,7 @@
  * It deploys nothing: a stack reports IN_PROGRESS for `inProgressPolls` DescribeStacks, then
  * COMPLETE, with the outputs the real stack would have for the function (FunctionArn).
  */
+import { failedRules } from "../deploy/template-rules.ts";
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { listenOnLoopback, readTextBody } from "./loopback.ts";
@@ -117,6 +118,8 @@ export async function startCloudFormationEmulator(options: CloudFormationEmulato
       }
       values[key] = value;
     }
+    const failed = failedRules(template, values);
+    if (failed.length) throw new QueryError("ValidationError", failed.map((f) => f.description).join(" "));
     return values;
   }
 

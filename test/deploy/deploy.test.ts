@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { cli, REPO } from "../cli/helpers.ts";
+import { failedRules } from "../../engine/deploy/template-rules.ts";
 import { runCli } from "../../engine/cli/main.ts";
 import { startCloudFormationEmulator, type CloudFormationEmulator } from "../../engine/local/cloudformation-emulator.ts";
 import { startMiControlPlaneEmulator, type MiControlPlaneEmulator } from "../../engine/local/mi-control-plane-emulator.ts";
@@ -78,8 +79,11 @@ const requestsOf = (stdout: string) => [...stdout.matchAll(/^\s*\d+\. (.+?) {2}(
 async function otherParameters(bundle: string): Promise<string[]> {
   const template = deployTemplate(await loadBundleOrThrow(join(REPO, "mappings", bundle)));
   const known = new Set(["FunctionName", "ArtifactBucket", "ArtifactKey", "ArtifactObjectVersion", "DestinationSecretArn", "ConnectorId"]);
+  // Required ones, and the first choice of every "this or that" rule (the webhook secret by ARN).
+  const defaults = Object.fromEntries(Object.entries(template.Parameters).map(([k, d]) => [k, String(d.Default ?? "")]));
+  const ruled = new Set(failedRules(template, defaults).map((f) => f.parameters[0]!));
   return Object.entries(template.Parameters)
-    .filter(([k, d]) => !known.has(k) && d.Default === undefined)
+    .filter(([k, d]) => !known.has(k) && (d.Default === undefined || ruled.has(k)))
     .map(([k, d]) => `${k}=${d.AllowedPattern ? "arn:aws:secretsmanager:us-east-1:123456789012:secret:netatmo-webhook-AbCdEf" : OTHER_SECRET}`);
 }
 
@@ -132,8 +136,11 @@ describe("c2c deploy --dry-run", () => {
   });
 
   it("redacts NoEcho parameter values", async () => {
-    const params = await otherParameters("netatmo");
-    expect(params.length).toBeGreaterThan(0);
+    // The opt-in plaintext webhook secret is a NoEcho parameter: its value must never be printed.
+    const template = deployTemplate(await loadBundleOrThrow(join(REPO, "mappings", "netatmo")));
+    const noEcho = Object.entries(template.Parameters).filter(([, d]) => d.NoEcho === true && d.Default !== undefined).map(([k]) => `${k}=${OTHER_SECRET}`);
+    expect(noEcho.length).toBeGreaterThan(0);
+    const params = [...(await otherParameters("netatmo")), ...noEcho];
     const r = await cli(["deploy", "netatmo", "--dry-run", ...params.flatMap((p) => ["--parameter", p]), "--out", join(work, "dist")]);
     expect(r.code).toBe(0);
     expect(r.stdout).not.toContain(OTHER_SECRET);
@@ -294,5 +301,21 @@ describe("deploy pieces", () => {
     expect(stackParameters(t, known, required, { status: "UPDATE_COMPLETE", parameterKeys: ["LogLevel"], outputs: {} })).toContainEqual({ ParameterKey: "LogLevel", UsePreviousValue: true });
     expect(() => stackParameters(t, {}, {}, undefined)).toThrow(/needs values for ArtifactBucket/);
     expect(() => stackParameters(t, known, { Nope: "x" }, undefined)).toThrow(DeployError);
+  });
+
+  it("judges the template's Rules: a webhook secret by ARN or, opted in, in plaintext", async () => {
+    const t = deployTemplate(await loadBundleOrThrow(join(REPO, "mappings", "netatmo")));
+    const [rule] = failedRules(t, Object.fromEntries(Object.entries(t.Parameters).map(([k, d]) => [k, String(d.Default ?? "")])));
+    expect(rule).toBeDefined();
+    const [arnParam, plainParam] = rule!.parameters as [string, string];
+    expect(t.Parameters[plainParam]!.NoEcho).toBe(true);
+    const known = { FunctionName: "f", ArtifactBucket: "b", ArtifactKey: "k", ConnectorId: "c-1", DestinationSecretArn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:d-AbCdEf" };
+    // Neither given: both alternatives named, nothing sent.
+    expect(() => stackParameters(t, known, {}, undefined)).toThrow(new RegExp(`--parameter ${arnParam}=\\.\\.\\. or --parameter ${plainParam}=`));
+    // Either one satisfies the rule; a previous value (unknown here) is not judged.
+    expect(() => stackParameters(t, known, { [arnParam]: "arn:aws:secretsmanager:us-east-1:123456789012:secret:w-AbCdEf" }, undefined)).not.toThrow();
+    expect(() => stackParameters(t, known, { [plainParam]: OTHER_SECRET }, undefined)).not.toThrow();
+    expect(() => stackParameters(t, known, {}, { status: "UPDATE_COMPLETE", parameterKeys: [arnParam, plainParam], outputs: {} })).not.toThrow();
+    expect(failedRules(t, { [arnParam]: "", [plainParam]: "" })).toHaveLength(1);
   });
 });
