@@ -133,7 +133,7 @@ export function scaffoldFiles({ id, bundleDir, displayDir = `mappings/${id}`, we
   const connectorId = `${id}-connector`;
   const files: Record<string, string> = {};
 
-  files["connector.yaml"] = `${modeline(bundleDir, "mapping.schema.json")}
+  files["connector.yaml"] = `${modeline(bundleDir, "editor/connector.schema.json")}
 #
 # ${name} cloud -> managed integrations. Start from the vendor's API documentation and replace every
 # "${host}" address, path and field name below with what the vendor documents
@@ -371,7 +371,7 @@ expect:
 
 Maps the ${name} cloud API to managed integrations for AWS IoT Device Management.
 
-- \`connector.yaml\`: the mapping (schema: \`schemas/mapping.schema.json\`; your editor completes it through the modeline).
+- \`connector.yaml\`: the mapping (schema: \`schemas/mapping.schema.json\`; your editor completes it, Matter names included, through the modeline and \`schemas/editor/connector.schema.json\`).
 - \`tests/*.yaml\`: fixture tests: an MI request, the vendor exchanges it causes, the expected ACK and events.
 - \`requests/*.json\`: MI requests to try with \`c2c invoke\`.
 

@@ -30,7 +30,8 @@ async function readJsonc(file: string): Promise<any> {
 
 /** Every YAML file an author edits in a bundle: connector.yaml and tests/*.yaml. */
 async function bundleYamlFiles(bundleDir: string): Promise<Array<{ file: string; schema: string }>> {
-  const files = [{ file: join(bundleDir, "connector.yaml"), schema: "mapping.schema.json" }];
+  // connector.yaml: the mapping schema plus every Matter name (generated), for completion of names.
+  const files = [{ file: join(bundleDir, "connector.yaml"), schema: "editor/connector.schema.json" }];
   for (const name of (await readdir(join(bundleDir, "tests"))).filter((n) => n.endsWith(".yaml")).sort()) {
     files.push({ file: join(bundleDir, "tests", name), schema: "fixture.schema.json" });
   }
@@ -78,7 +79,7 @@ describe(".vscode/settings.json", () => {
     // connector.yaml gets the editor schema: the mapping schema plus the Matter names (schemas/editor/).
     const editorSchema = JSON.parse(await readFile(join(REPO, "schemas/editor/connector.schema.json"), "utf8"));
     expect(editorSchema.allOf[0]).toEqual({ $ref: "../mapping.schema.json" });
-    const expected = (schema: string) => (schema === "mapping.schema.json" ? "./schemas/editor/connector.schema.json" : `./schemas/${schema}`);
+    const expected = (schema: string) => `./schemas/${schema}`;
     for (const bundle of bundles) {
       for (const { file, schema } of await bundleYamlFiles(join(REPO, "mappings", bundle))) {
         expect(schemaFor(relative(REPO, file)), file).toEqual([expected(schema)]);

@@ -22,7 +22,7 @@ describe("c2c new", () => {
     const yaml = await readFile(join(dir, "connector.yaml"), "utf8");
     // The modeline points at the repository's schema, relative to the bundle.
     const schemaRef = /^# yaml-language-server: \$schema=(\S+)$/m.exec(yaml)?.[1];
-    expect(schemaRef).toMatch(/schemas\/mapping\.schema\.json$/);
+    expect(schemaRef).toMatch(/schemas\/editor\/connector\.schema\.json$/);
     await expect(readFile(join(dir, schemaRef!), "utf8")).resolves.toContain('"$schema"');
 
     const validated = await cli(["validate", "--strict", dir]);
