@@ -10,6 +10,7 @@ import { Ajv } from "ajv";
 import { parse } from "yaml";
 import { renderEditorSchema, EDITOR_SCHEMA_FILE } from "../../scripts/generate-editor-schema.ts";
 import { cli, REPO } from "./helpers.ts";
+import { oneEndpointBundleHead } from "../mapping/one-endpoint-bundle.ts";
 
 describe("c2c matter", () => {
   it("lists every cluster and device type with ids", async () => {
@@ -88,22 +89,7 @@ describe("editor schema (schemas/editor/connector.schema.json)", () => {
 });
 
 describe("validate: a did-you-mean on every unknown Matter name", () => {
-  const text = `apiVersion: c2c.mapping/v1
-vendor: { id: names, name: Names }
-api: { baseUrl: "https://api.example.test" }
-operations:
-  activateUser: { userId: "'u1'" }
-  discoverDevices:
-    list: { method: GET, path: /devices }
-    devices: devices
-    userId: "'u1'"
-    device: { id: id }
-profiles:
-  p:
-    match: "true"
-    endpoints:
-      - id: "1"
-        deviceTypes: [Contact Sensr]
+  const text = `${oneEndpointBundleHead("names", "Names")}        deviceTypes: [Contact Sensr]
         clusters:
           BooleanStat:
             attributes: { StateValue: "closed" }

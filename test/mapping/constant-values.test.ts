@@ -5,26 +5,12 @@
  */
 import { describe, expect, it } from "vitest";
 import { validateMappingText } from "../../engine/mapping/index.ts";
+import { oneEndpointBundleHead } from "./one-endpoint-bundle.ts";
 
 const FILE = "mem/connector.yaml";
 
 function doc(cluster: string, attribute: string, value: string): string {
-  return `apiVersion: c2c.mapping/v1
-vendor: { id: mem, name: Memory }
-api: { baseUrl: "https://api.example.test" }
-operations:
-  activateUser: { userId: "'u1'" }
-  discoverDevices:
-    list: { method: GET, path: /devices }
-    devices: devices
-    userId: "'u1'"
-    device: { id: id }
-profiles:
-  p:
-    match: "true"
-    endpoints:
-      - id: "1"
-        deviceTypes: [Dimmable Light]
+  return `${oneEndpointBundleHead("mem", "Memory")}        deviceTypes: [Dimmable Light]
         clusters:
           ${cluster}:
             attributes:

@@ -10,24 +10,10 @@ import { loadBundleOrThrow } from "../../engine/mapping/bundle.ts";
 import { conformanceOf } from "../../engine/mapping/conformance-check.ts";
 import { ClusterTable } from "../../engine/matter/cluster-table.ts";
 import { capabilityMarkdown } from "../../engine/cli/capability-docs.ts";
+import { oneEndpointBundleHead } from "./one-endpoint-bundle.ts";
 
 const FILE = "conf/connector.yaml";
-const bundle = (deviceType: string, colorControl: string) => `apiVersion: c2c.mapping/v1
-vendor: { id: conf, name: Conformance }
-api: { baseUrl: "https://api.example.test" }
-operations:
-  activateUser: { userId: "'u1'" }
-  discoverDevices:
-    list: { method: GET, path: /devices }
-    devices: devices
-    userId: "'u1'"
-    device: { id: id }
-profiles:
-  p:
-    match: "true"
-    endpoints:
-      - id: "1"
-        deviceTypes: [${deviceType}]
+const bundle = (deviceType: string, colorControl: string) => `${oneEndpointBundleHead("conf", "Conformance")}        deviceTypes: [${deviceType}]
         clusters:
           OnOff:
             attributes: { OnOff: "on" }

@@ -12,24 +12,10 @@ import { RedactingLogger, memorySink, type LogRecord } from "../../engine/log/js
 import { levelFromFraction, levelFromPercent, transitionMillis, transitionSeconds } from "../../engine/runtime/functions/lighting.ts";
 import { cieXy, hueSaturationFromXy, matterXy, xyFromHueSaturation } from "../../engine/runtime/functions/color.ts";
 import { auditMatterValues } from "../../engine/local/matter-value-audit.ts";
+import { oneEndpointBundleHead } from "../mapping/one-endpoint-bundle.ts";
 
 const FILE = "lights/connector.yaml";
-const bundleText = (deviceTypes: string, featureMap = "") => `apiVersion: c2c.mapping/v1
-vendor: { id: lights, name: Lights }
-api: { baseUrl: "https://api.example.test" }
-operations:
-  activateUser: { userId: "'u1'" }
-  discoverDevices:
-    list: { method: GET, path: /devices }
-    devices: devices
-    userId: "'u1'"
-    device: { id: id }
-profiles:
-  p:
-    match: "true"
-    endpoints:
-      - id: "1"
-        deviceTypes: [${deviceTypes}]
+const bundleText = (deviceTypes: string, featureMap = "") => `${oneEndpointBundleHead("lights", "Lights")}        deviceTypes: [${deviceTypes}]
         clusters:
           OnOff:
             attributes:
