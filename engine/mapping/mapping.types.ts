@@ -916,7 +916,7 @@ export interface SecretSource {
  */
 env: string
 /**
- * When true, `env` holds a Secrets Manager ARN whose value is read (cached per container).
+ * When true, `env` must hold a Secrets Manager ARN whose value is read (cached per container). Webhook secrets are read from Secrets Manager also without it whenever the variable's value is a Secrets Manager ARN (how the generated template passes them by default); the flag makes the ARN required.
  */
 secretsManager?: boolean
 /**
