@@ -23,7 +23,7 @@ import { Evaluator, type ExpressionTracer } from "../runtime/expressions.ts";
 import { CallRunner } from "../runtime/calls.ts";
 import type { SigningClock } from "../runtime/signing.ts";
 import { prepareAccount } from "../account/account.ts";
-import { AccountKeyError, accountKeyFromEnv } from "../account/sealed.ts";
+import { accountKeyFromEnv } from "../account/sealed.ts";
 import type { AuthMaterial } from "../runtime/credentials.ts";
 import type { VendorClient } from "../vendor/client.ts";
 import { VendorError } from "../vendor/types.ts";
@@ -42,11 +42,8 @@ import type { BufferedEvent, EventBuffer } from "../events/buffer.ts";
 import { ChangeTracker } from "../events/change-tracker.ts";
 import { valuesCarriedBy, withoutStaleValues, type TrackedValue } from "../events/stale-values.ts";
 import { normalizeEvent } from "../mi/event-normalize.ts";
-import { PollCredentials } from "../polling/credentials.ts";
-import { PollRoster } from "../polling/roster.ts";
-import { pollUser } from "../polling/poll-user.ts";
-import { isPollTick, planRound, POLL_JOB } from "../polling/schedule.ts";
-import { cachedUserId } from "../operations/user-identity.ts";
+import { isPollTick, POLL_JOB } from "../polling/schedule.ts";
+import { PollingService, type PollJobWork } from "../polling/polling-service.ts";
 import { QuotaGate } from "../quota/quota-gate.ts";
 import { readBackCommand } from "../operations/command/read-back.ts";
 import { addLogContext, withLogContext, type CorrelationIds } from "../log/context.ts";
@@ -125,6 +122,8 @@ export class Engine {
   private readonly accountKey?: Buffer;
   /** The bundle's vendor quotas, counted in the state store (shared by every container). */
   private readonly quotaGate: QuotaGate;
+  /** Bundles with `polling`: the roster, the sealed credentials and the rounds. */
+  private readonly polling?: PollingService;
   private tracer?: Promise<InvocationTracer | undefined>;
 
   constructor(readonly deps: EngineDeps) {
@@ -133,6 +132,18 @@ export class Engine {
     // Polling keeps the last credential per user sealed under the same key as account values.
     this.accountKey = deps.bundle.account || deps.bundle.polling ? (deps.accountKey ?? accountKeyFromEnv(process.env, deps.store.durable === true)) : undefined;
     this.quotaGate = new QuotaGate(deps.store, deps.bundle.vendor.id, deps.now);
+    if (deps.bundle.polling) {
+      this.polling = new PollingService({
+        polling: deps.bundle.polling,
+        store: deps.store,
+        vendorId: deps.bundle.vendor.id,
+        requestsPerPoll: deps.bundle.operations.discoverDevices.requests.length + 1,
+        accountKey: this.accountKey,
+        now: deps.now ?? Date.now,
+        logger: deps.logger,
+        enqueue: deps.dispatcher ? (operation, work, options) => this.enqueue(operation, work, options) : undefined,
+      });
+    }
     const dispatcher = deps.dispatcher;
     this.publisher = new EventPublisher(deps.sink, deps.store, deps.logger, dispatcher ? (parts) => this.deferEvents(parts) : undefined);
     this.directPublisher = this.publisher.direct();
@@ -155,7 +166,11 @@ export class Engine {
     if (isMiRequestShaped(event)) return this.handleMiRequest(event, context);
     if (isPollTick(event)) {
       try {
-        return await this.startPollRound();
+        if (!this.polling) {
+          this.deps.logger.error("poll tick refused: the bundle declares no polling", { source: "polling" });
+          return { status: "refused", reason: "the bundle declares no polling" };
+        }
+        return await this.polling.startRound();
       } catch (err) {
         // Users not reached this round are polled by the next one.
         this.deps.logger.error("poll round not started", { error: err });
@@ -191,10 +206,16 @@ export class Engine {
     await this.deps.dispatcher!.dispatch(this.jobSigner.sign(job), options);
   }
 
+  /** Puts `work` on the job queue: stored in the state store (see jobPayload), then dispatched signed. */
+  private async enqueue(operation: string, work: object, options: { maxAttempts?: number; delayMs?: number } = {}): Promise<DeferredJob> {
+    const job = createDeferredJob({ operation, payload: await this.jobPayload(work, operation), ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}) });
+    await this.dispatchJob(job, options.delayMs !== undefined ? { delayMs: options.delayMs } : undefined);
+    return job;
+  }
+
   /** Parts of an event MI did not take now go to the outbox: a deferred job that delivers them later. */
   private async deferEvents(parts: SendConnectorEventInput[]): Promise<void> {
-    const job = createDeferredJob({ operation: EVENT_JOB, payload: await this.jobPayload({ events: parts } satisfies EventJobWork, EVENT_JOB), maxAttempts: EVENT_JOB_MAX_ATTEMPTS });
-    await this.dispatchJob(job);
+    await this.enqueue(EVENT_JOB, { events: parts } satisfies EventJobWork, { maxAttempts: EVENT_JOB_MAX_ATTEMPTS });
   }
 
   /**
@@ -228,8 +249,7 @@ export class Engine {
       }
     }
     if (events.length === 0) return;
-    const job = createDeferredJob({ operation: EVENT_JOB, payload: await this.jobPayload({ events, tracking } satisfies EventJobWork, EVENT_JOB), maxAttempts: EVENT_JOB_MAX_ATTEMPTS });
-    await this.dispatchJob(job);
+    const job = await this.enqueue(EVENT_JOB, { events, tracking } satisfies EventJobWork, { maxAttempts: EVENT_JOB_MAX_ATTEMPTS });
     this.deps.logger.info("webhook events handed to the outbox", { jobId: job.jobId, events: events.length });
   }
 
@@ -271,7 +291,7 @@ export class Engine {
     try {
       const env = await this.environment(request, deadline, logger);
       const response = await this.dispatch(env);
-      if (this.deps.bundle.polling && response.header.responseCode >= 200 && response.header.responseCode < 300) await this.notePolledUser(env, response);
+      if (this.polling && response.header.responseCode >= 200 && response.header.responseCode < 300) await this.polling.noteAnswered(env, response);
       // One line per invocation at info; vendor calls and events are logged at debug.
       logger.info("operation answered", { responseCode: response.header.responseCode, durationMs: Date.now() - started });
       return response;
@@ -282,67 +302,10 @@ export class Engine {
     }
   }
 
-  /**
-   * Polling bundles: every answered MI request renews the user's poll credential (the last one MI
-   * sent) and keeps them on the roster; DeactivateUser takes both away. A failure here costs
-   * polls, not the operation: it is logged and the ACK stands.
-   */
-  private async notePolledUser(env: OperationEnv, response: ConnectorResponse): Promise<void> {
-    try {
-      const op = env.request.payload.operationName;
-      // Never a vendor call on the ACK path for this: a credential whose user is not known yet waits for one.
-      const userId = (op === "AWS.ActivateUser" ? response.payload?.userId : undefined) ?? env.userId ?? (await cachedUserId(env));
-      if (userId === undefined) return;
-      const roster = this.pollRoster();
-      if (op === "AWS.DeactivateUser") {
-        await Promise.all([this.pollCredentials().forget(userId), roster.remove(userId)]);
-        return;
-      }
-      await this.pollCredentials().remember(userId, env.request.header.auth, env.request.payload.connectorId);
-      await roster.add(userId);
-    } catch (err) {
-      env.logger.warn("poll credential not recorded: this user is not polled until the next request", { error: err });
-    }
-  }
-
   /** A command the vendor only accepted: its device is read back by a job after `delayMs` (SQS DelaySeconds). */
   private async scheduleReadBack(request: ConnectorRequest, delayMs: number): Promise<void> {
-    const job = createDeferredJob({ operation: READ_BACK_JOB, payload: await this.jobPayload({ request } satisfies JobWork, READ_BACK_JOB) });
-    await this.dispatchJob(job, { delayMs });
+    const job = await this.enqueue(READ_BACK_JOB, { request } satisfies JobWork, { delayMs });
     this.deps.logger.info("command read-back scheduled", { jobId: job.jobId, delayMs });
-  }
-
-  private pollCredentials(): PollCredentials {
-    if (!this.accountKey) throw new AccountKeyError("polling keeps credentials encrypted: set C2C_ACCOUNT_KEY (at least 32 characters)");
-    return new PollCredentials(this.deps.store, this.accountKey, this.deps.bundle.polling!.credentialTtlSeconds, this.deps.now ?? Date.now);
-  }
-
-  private pollRoster(): PollRoster {
-    return new PollRoster(this.deps.store, this.deps.bundle.vendor.id);
-  }
-
-  /**
-   * The scheduled tick: one job per user on the job queue, spread over the interval and under the
-   * vendor's rate. A job that fails is not retried: the next round polls the user again.
-   */
-  private async startPollRound(): Promise<unknown> {
-    const polling = this.deps.bundle.polling;
-    const logger = this.deps.logger.child({ source: "polling" });
-    if (!polling) {
-      logger.error("poll tick refused: the bundle declares no polling");
-      return { status: "refused", reason: "the bundle declares no polling" };
-    }
-    if (!this.deps.dispatcher) throw new Error("polling needs the job queue");
-    const users = await this.pollRoster().list();
-    const d = this.deps.bundle.operations.discoverDevices;
-    const round = planRound(users.length, polling.intervalMinutes, d.requests.length + 1, polling.requestsPerMinute);
-    if (round.overruns) logger.warn("the vendor rate limit does not let every user be polled within the interval", { users: users.length, requestsPerMinute: polling.requestsPerMinute });
-    for (const [i, userId] of users.entries()) {
-      const job = createDeferredJob({ operation: POLL_JOB, payload: await this.jobPayload({ userId } satisfies PollJobWork, POLL_JOB), maxAttempts: 1 });
-      await this.dispatchJob(job, { delayMs: round.delaysMs[i] });
-    }
-    logger.info("poll round started", { users: users.length });
-    return { status: "ok", users: users.length };
   }
 
   private async dispatch(env: OperationEnv): Promise<ConnectorResponse> {
@@ -370,8 +333,7 @@ export class Engine {
     const operation = request.payload.operationName;
     // A command's plan is in the store; a store that is not shared (memory) also needs it in the job.
     const work: JobWork = { request, ...(progress ? { progress } : {}), ...(plan && !this.deps.store.durable ? { plan } : {}) };
-    const job = createDeferredJob({ operation, payload: await this.jobPayload(work, operation) });
-    await this.dispatchJob(job, delayMs !== undefined ? { delayMs } : undefined);
+    const job = await this.enqueue(operation, work, { delayMs });
     countMetric(Metric.HandOffs, 1, { operation });
     this.deps.logger.info("work handed off", { operation: job.operation, jobId: job.jobId, ...(delayMs !== undefined ? { delayMs } : {}) });
   }
@@ -506,18 +468,8 @@ export class Engine {
       return;
     }
     if (job.operation === POLL_JOB) {
-      const { userId } = await this.jobWork<PollJobWork>(job);
-      await pollUser(
-        {
-          polling: this.deps.bundle.polling!,
-          credentials: this.pollCredentials(),
-          roster: this.pollRoster(),
-          environment: (request) => this.environment(request, deadline, logger),
-          logger,
-          now: this.deps.now ?? Date.now,
-        },
-        userId,
-      );
+      if (!this.polling) throw new Error("a poll job for a bundle without polling");
+      await this.polling.poll(await this.jobWork<PollJobWork>(job), (request) => this.environment(request, deadline, logger), logger);
       return;
     }
     const { request, progress, plan } = await this.jobWork<JobWork>(job);
@@ -605,9 +557,6 @@ interface JobWork {
 }
 
 /** A poll job's work: whose devices to read (the credential is looked up when it runs). */
-interface PollJobWork {
-  userId: string;
-}
 
 /** The outbox's work: events MI has not taken yet, each one request (already split and checked). */
 interface EventJobWork {
