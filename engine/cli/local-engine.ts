@@ -6,6 +6,7 @@
 import type { CompiledBundle } from "../mapping/compiled.ts";
 import { Engine } from "../handler/engine.ts";
 import { createEngine, inProcessRunner } from "../handler/create-handler.ts";
+import type { EngineDeps } from "../handler/engine.ts";
 import { InProcessDispatcher } from "../handoff/in-process-dispatcher.ts";
 import { RedactingLogger, type LogSink } from "../log/json-logger.ts";
 import { SecretRegistry } from "../log/redact.ts";
@@ -33,6 +34,8 @@ export interface LocalEngineOptions {
    * for an MI endpoint that is not the local emulator (C2C_MI_ENDPOINT).
    */
   defaultCredentials?: boolean;
+  /** Webhook handler options (a fixture's sender keys: engine/testing/engine-target.ts). */
+  webhookOptions?: EngineDeps["webhookOptions"];
 }
 
 export interface LocalEngine {
@@ -70,6 +73,7 @@ export function createLocalEngine(bundle: CompiledBundle, opts: LocalEngineOptio
     sink,
     vendor: new VendorClient({ retry: bundle.api.retry, logger, originOverride: opts.vendorOrigin, fetch: opts.vendorFetch }),
     ...(opts.tracer ? { tracer: opts.tracer } : {}),
+    ...(opts.webhookOptions ? { webhookOptions: opts.webhookOptions } : {}),
   });
   return { engine, drain: () => dispatcher.drain(), sent };
 }

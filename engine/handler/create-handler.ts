@@ -91,7 +91,7 @@ function lazyWebhookHandler(engine: Engine): WebhookHandler {
   let loading: Promise<WebhookHandler> | undefined;
   return async (event, context) => {
     loading ??= import("../webhook/ingress.ts").then(
-      (m) => m.createWebhookHandler(engine),
+      (m) => m.createWebhookHandler(engine, engine.deps.webhookOptions),
       (err: unknown) => {
         loading = undefined;
         throw err;

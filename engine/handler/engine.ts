@@ -49,6 +49,7 @@ import { readBackCommand } from "../operations/command/read-back.ts";
 import { addLogContext, withLogContext, type CorrelationIds } from "../log/context.ts";
 import { countMetric, Metric, withMetrics, type MetricsPublisher } from "../metrics/recorder.ts";
 import type { InvocationTracer } from "../tracing/tracing.ts";
+import type { WebhookHandlerOptions } from "../webhook/ingress.ts";
 
 /** The read-back of a command the vendor only accepted (mapping `readBack`). */
 export const READ_BACK_JOB = "c2c.read-back";
@@ -60,6 +61,8 @@ export interface LambdaContextLike {
 }
 
 export interface EngineDeps {
+  /** Options of the webhook handler (loaded on the first delivery): tooling gives key sets here. */
+  webhookOptions?: WebhookHandlerOptions;
   bundle: CompiledBundle;
   sink: EventSink;
   store: StateStore;

@@ -9,6 +9,8 @@ import { MemoryStateStore } from "../store/memory-store.ts";
 import { RedactingLogger, memorySink, type LogRecord } from "../log/json-logger.ts";
 import type { InvokeTarget } from "./fixture-runner.ts";
 import type { Fixture } from "./fixtures.ts";
+import { DeliveryAuthenticator } from "../webhook/authenticate.ts";
+import { publicKeySet } from "../webhook/delivery-event.ts";
 
 export function engineTarget(
   bundle: CompiledBundle,
@@ -17,7 +19,19 @@ export function engineTarget(
   return (fixture) => {
     const b = fixture.settings ? { ...bundle, settings: { ...bundle.settings, ...fixture.settings } } : bundle;
     const logger = new RedactingLogger(opts.logs ? memorySink(opts.logs) : () => {});
-    const engine = createEngine(b, { store: new MemoryStateStore(), logger, ...opts.overrides });
+    const engine = createEngine(b, { store: new MemoryStateStore(), logger, ...senderKeys(b, fixture), ...opts.overrides });
     return { invoke: (event, context) => engine.handle(event, context) };
   };
+}
+
+/**
+ * A fixture that signs its deliveries with a JWT (`sign: { scheme: jwt }`) plays the sender: the
+ * public set of its test key stands in for the bundle's `jwksUrl`, which is not fetched.
+ */
+export function senderKeys(bundle: CompiledBundle, fixture: Fixture): Pick<EngineDeps, "webhookOptions"> {
+  const jwksUrl = bundle.webhooks?.verify.jwksUrl;
+  const steps = [fixture.webhook, ...(fixture.deliveries ?? []).map((s) => s.webhook)];
+  const keys = steps.flatMap((w) => (w?.sign?.scheme === "jwt" ? publicKeySet(w.sign.privateJwk).keys : []));
+  if (!jwksUrl || keys.length === 0) return {};
+  return { webhookOptions: { authenticator: new DeliveryAuthenticator({ jwks: { localKeySets: { [jwksUrl]: { keys } } } }) } };
 }

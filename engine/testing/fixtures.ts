@@ -39,7 +39,10 @@ export interface WebhookDelivery {
   headers?: Record<string, string>;
   /** An object is sent as JSON; a string exactly as written. */
   body?: unknown;
-  /** Signs the raw body (or `<timestamp>.<body>` with timestampHeader); the signature goes in `header`. */
+  /**
+   * hmac: signs the raw body (or `<timestamp>.<body>` with timestampHeader) into `header`; jwt: a
+   * bearer token signed with a test key (`keyFile` in the fixture, read into `privateJwk`).
+   */
   sign?: DeliverySpec["sign"];
   /** "2.0" (default): function URL / HTTP API; "1.0": API Gateway REST. */
   version?: "1.0" | "2.0";
@@ -123,6 +126,11 @@ async function resolveRequest(request: any, base: string): Promise<Record<string
 
 /** `body: { file: ... }` reads the body from a file; a JSON file is sent as its exact text. */
 async function resolveWebhook(webhook: any, base: string): Promise<WebhookDelivery> {
+  if (webhook?.sign?.scheme === "jwt" && typeof webhook.sign.keyFile === "string") {
+    // The test key as a JWK file next to the fixture: read here so signing stays synchronous.
+    const { keyFile, ...sign } = webhook.sign;
+    webhook = { ...webhook, sign: { ...sign, privateJwk: await readData(join(base, keyFile)) } };
+  }
   const body = webhook.body;
   if (body && typeof body === "object" && typeof body.file === "string" && Object.keys(body).length === 1) {
     return { ...webhook, body: await readFile(join(base, body.file), "utf8") };

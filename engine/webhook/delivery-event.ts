@@ -3,7 +3,7 @@
  * or API Gateway REST 1.0), signing the raw body as the vendor would. Used by fixture tests and
  * local tools to play the vendor; the ingress never calls it.
  */
-import { createHmac } from "node:crypto";
+import { createHmac, createPrivateKey, createPublicKey, sign as signBytes, type JsonWebKey } from "node:crypto";
 
 export interface DeliverySpec {
   method?: string;
@@ -12,17 +12,36 @@ export interface DeliverySpec {
   headers?: Record<string, string>;
   /** An object is sent as JSON; a string exactly as written. */
   body?: unknown;
-  sign?: {
-    scheme: "hmac";
-    algorithm: "sha1" | "sha256" | "sha512";
-    encoding: "hex" | "base64";
-    header: string;
-    secretEnv: string;
-    prefix?: string;
-    /** When set, the current epoch seconds go in this header and `<timestamp>.<body>` is signed. */
-    timestampHeader?: string;
-  };
+  sign?: HmacSigning | JwtSigning;
   version?: "1.0" | "2.0";
+}
+
+export interface HmacSigning {
+  scheme: "hmac";
+  algorithm: "sha1" | "sha256" | "sha512";
+  encoding: "hex" | "base64";
+  header: string;
+  secretEnv: string;
+  prefix?: string;
+  /** When set, the current epoch seconds go in this header and `<timestamp>.<body>` is signed. */
+  timestampHeader?: string;
+}
+
+/**
+ * A bearer token the sender signs per delivery (push services that authenticate with an OIDC
+ * token): a JWT with `claims` plus iat/exp, signed with a test private key (RS256 for RSA, ES256
+ * for P-256). The matching public key set is `publicKeySet(privateJwk)`.
+ */
+export interface JwtSigning {
+  scheme: "jwt";
+  /** The private key as a JWK (with `kid`), a test key: never a real one. */
+  privateJwk: JsonWebKey & { kid?: string };
+  claims: Record<string, unknown>;
+  /** Default 3600. */
+  expiresInSeconds?: number;
+  /** Default "Authorization" with prefix "Bearer ". */
+  header?: string;
+  prefix?: string;
 }
 
 export function deliveryEvent(spec: DeliverySpec, env: Record<string, string | undefined> = process.env): Record<string, unknown> {
@@ -31,7 +50,10 @@ export function deliveryEvent(spec: DeliverySpec, env: Record<string, string | u
   const body = spec.body === undefined ? "" : typeof spec.body === "string" ? spec.body : JSON.stringify(spec.body);
   const headers: Record<string, string> = { ...(spec.headers ?? {}) };
   if (body !== "" && !Object.keys(headers).some((h) => h.toLowerCase() === "content-type")) headers["content-type"] = "application/json";
-  if (spec.sign) {
+  if (spec.sign?.scheme === "jwt") {
+    const token = signJwt(spec.sign, Math.floor(Date.now() / 1000));
+    headers[spec.sign.header ?? "Authorization"] = (spec.sign.prefix ?? (spec.sign.header ? "" : "Bearer ")) + token;
+  } else if (spec.sign) {
     const secret = env[spec.sign.secretEnv];
     if (!secret) throw new Error(`cannot sign the delivery: environment variable ${spec.sign.secretEnv} is not set`);
     let signed = body;
@@ -83,4 +105,29 @@ export function withEnv(vars: Record<string, string>): () => void {
       else process.env[k] = v;
     }
   };
+}
+
+const b64url = (data: string | Buffer) => Buffer.from(data).toString("base64url");
+
+function jwtAlgorithm(jwk: JsonWebKey): "RS256" | "ES256" {
+  if (jwk.kty === "RSA") return "RS256";
+  if (jwk.kty === "EC" && jwk.crv === "P-256") return "ES256";
+  throw new Error(`cannot sign the delivery: a ${jwk.kty}${jwk.crv ? ` ${jwk.crv}` : ""} key (RSA or EC P-256 only)`);
+}
+
+function signJwt(spec: JwtSigning, nowSeconds: number): string {
+  const alg = jwtAlgorithm(spec.privateJwk);
+  const header = { alg, typ: "JWT", ...(spec.privateJwk.kid ? { kid: spec.privateJwk.kid } : {}) };
+  const payload = { iat: nowSeconds, exp: nowSeconds + (spec.expiresInSeconds ?? 3600), ...spec.claims };
+  const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}`;
+  const key = createPrivateKey({ key: spec.privateJwk, format: "jwk" });
+  // JWS wants ECDSA signatures as r||s (IEEE P1363), not DER.
+  const signature = signBytes("sha256", Buffer.from(input), alg === "ES256" ? { key, dsaEncoding: "ieee-p1363" } : key);
+  return `${input}.${b64url(signature)}`;
+}
+
+/** The public JWKS a receiver checks tokens of `privateJwk` against. */
+export function publicKeySet(privateJwk: JsonWebKey & { kid?: string }): { keys: JsonWebKey[] } {
+  const pub = createPublicKey(createPrivateKey({ key: privateJwk, format: "jwk" })).export({ format: "jwk" });
+  return { keys: [{ ...pub, alg: jwtAlgorithm(privateJwk), use: "sig", ...(privateJwk.kid ? { kid: privateJwk.kid } : {}) }] };
 }

@@ -6,7 +6,7 @@
  * bundle pins (e.g. the pushing service account's email). Key rotation: a token whose `kid` is
  * not in the cached set makes jose fetch the set again (at most once per cooldown).
  */
-import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from "jose";
+import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from "jose";
 import type { WebhookRequest } from "./http-event.ts";
 import type { VerifyResult } from "./verify.ts";
 
@@ -30,6 +30,11 @@ export interface JwksCacheOptions {
   cooldownMs?: number;
   /** How long a key set is used without asking again. Default 10 min. */
   maxAgeMs?: number;
+  /**
+   * Key sets given instead of fetched, by URL: for tooling that plays the sender (the fixture
+   * runner signs deliveries with a test key and hands its public set here). Never set on Lambda.
+   */
+  localKeySets?: Record<string, JSONWebKeySet>;
 }
 
 /** One remote key set per URL, per container. */
@@ -39,6 +44,11 @@ export class JwksCache {
 
   get(url: string): JWTVerifyGetKey {
     let set = this.sets.get(url);
+    const local = this.options.localKeySets?.[url];
+    if (!set && local) {
+      set = createLocalJWKSet(local);
+      this.sets.set(url, set);
+    }
     if (!set) {
       set = createRemoteJWKSet(new URL(url), {
         cooldownDuration: this.options.cooldownMs ?? 30_000,

@@ -11,7 +11,7 @@ import { promisify } from "node:util";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listBundles } from "../../engine/mapping/bundle.ts";
-import { loadFixtures } from "../../engine/testing/fixtures.ts";
+import { loadFixtures, type Fixture } from "../../engine/testing/fixtures.ts";
 import { FixtureHarness, type InvokeTarget } from "../../engine/testing/fixture-runner.ts";
 
 const run = promisify(execFile);
@@ -59,9 +59,14 @@ describe.each(bundleDirs.map((d) => path.basename(d)))("built artifact of %s", a
   });
 
   // Settings are compiled into the artifact, so fixtures that override them only run in-process (test/bundles).
-  const runnable = fixtures.filter((f) => !f.settings);
+  // So do fixtures that sign a JWT: the artifact fetches the bundle's jwksUrl itself, and only the
+  // in-process target can be handed the test key's public set instead.
+  const signsJwt = (f: Fixture) => [f.webhook, ...(f.deliveries ?? []).map((s) => s.webhook)].some((w) => w?.sign?.scheme === "jwt");
+  const runnable = fixtures.filter((f) => !f.settings && !signsJwt(f));
   const overriding = fixtures.filter((f) => f.settings);
   if (overriding.length) it.skip.each(overriding.map((f) => [f.name]))("%s (overrides settings)", () => {});
+  const jwtSigned = fixtures.filter((f) => !f.settings && signsJwt(f));
+  if (jwtSigned.length) it.skip.each(jwtSigned.map((f) => [f.name]))("%s (signs a JWT against the bundle's jwksUrl)", () => {});
   it.each(runnable.map((f) => [f.name, f] as const))("%s", async (_name, fixture) => {
     const result = await harness.run(artifactTarget(bundle), fixture);
     expect(result.failures.join("\n\n")).toBe("");

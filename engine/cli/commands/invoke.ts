@@ -14,6 +14,7 @@ import { startMiEmulator } from "../../local/mi-emulator.ts";
 import type { CompiledBundle } from "../../mapping/compiled.ts";
 import { FIXTURE_REGION, FIXTURE_TOKEN, FixtureHarness } from "../../testing/fixture-runner.ts";
 import { loadFixture, type Fixture } from "../../testing/fixtures.ts";
+import { senderKeys } from "../../testing/engine-target.ts";
 import { VendorSimulator } from "../../testing/vendor-simulator.ts";
 import { resolveBundleDir } from "../bundles.ts";
 import { CliError, type CliConsole } from "../io.ts";
@@ -189,6 +190,7 @@ async function invokeFixture(bundle: CompiledBundle, fixture: Fixture, opts: Inv
           logSink: traceLogSink(logs, trace),
           tracer: trace ? expressionTracer(trace, secrets, con.cwd) : undefined,
           vendorFetch: trace ? tracingFetch(trace, secrets) : undefined,
+          ...senderKeys(b, f),
         });
         const engine = local.engine;
         return {
