@@ -206,9 +206,9 @@ function buildProgram(con: CliConsole, io: CliIo, setCode: (code: number) => voi
     .addHelpText(
       "after",
       examples(
-        "c2c deploy lifx --dry-run",
-        "c2c deploy lifx --bucket my-artifacts --secret-file lifx-client.json --kms-key-id alias/c2c",
-        "c2c deploy netatmo --bucket my-artifacts --secret-arn arn:aws:secretsmanager:...:secret:netatmo --parameter SecretC2cWebhookSecret=...",
+        "c2c deploy acme --dry-run",
+        "c2c deploy acme --bucket my-artifacts --secret-file acme-client.json --kms-key-id alias/c2c",
+        "c2c deploy acme --bucket my-artifacts --secret-arn arn:aws:secretsmanager:...:secret:acme --parameter SecretArnAcmeWebhookSecret=arn:aws:secretsmanager:...:secret:acme-webhook",
       ) +
         "\nOrder: GetCallerIdentity, DescribeStacks (all parameters checked before anything is written), S3 upload,\n" +
         "secret, CreateCloudConnector, CreateStack/UpdateStack (waited for), CreateConnectorDestination.\n" +
