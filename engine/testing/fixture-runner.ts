@@ -9,7 +9,9 @@ import type { MiEmulator } from "../local/mi-emulator.ts";
 import { LOCAL_TEST_CREDENTIALS, startMiEmulator } from "../local/mi-emulator.ts";
 import { startSecretsManagerEmulator, type SecretsManagerEmulator } from "../local/secrets-manager-emulator.ts";
 import { VendorSimulator, type SimulatorProblem } from "./vendor-simulator.ts";
-import type { ExpectedHttp, Fixture, FixtureStep } from "./fixtures.ts";
+import { usesJobQueue, type ExpectedHttp, type Fixture, type FixtureStep } from "./fixtures.ts";
+import { FixtureJobQueue, type QueuedJob } from "./fixture-job-queue.ts";
+import { POLL_TICK_SOURCE } from "../polling/schedule.ts";
 import { deliveryEvent, withEnv } from "../webhook/delivery-event.ts";
 import { subsetDiff, subsetMismatches } from "./compare.ts";
 
@@ -41,6 +43,8 @@ export const FIXTURE_CLIENT = { id: "fixture-client-id", secret: "fixture-client
 /** Loopback servers shared by the fixtures of a run, and the environment that points a target at them. */
 export class FixtureHarness {
   private secretsEmulator?: SecretsManagerEmulator;
+  /** Started for the first fixture with poll ticks, waits or expected jobs. */
+  private jobQueue?: FixtureJobQueue;
 
   private constructor(
     readonly vendor: VendorSimulator,
@@ -112,7 +116,8 @@ export class FixtureHarness {
     const started = Date.now();
     const failures: string[] = [];
     await this.prepare(fixture);
-    const restoreEnv = withEnv(fixture.env ?? {});
+    const queue = usesJobQueue(fixture) ? await this.startJobQueue() : undefined;
+    const restoreEnv = withEnv({ ...queue?.env(), ...fixture.env });
     const steps: FixtureStep[] = fixture.deliveries ?? [
       fixture.webhook !== undefined
         ? { webhook: fixture.webhook, expect: { http: fixture.expect.http } }
@@ -130,17 +135,38 @@ export class FixtureHarness {
           injected += step.miFault.times;
         }
         let answer: unknown;
-        try {
-          const event = step.webhook !== undefined ? deliveryEvent(step.webhook, { ...process.env }) : this.miRequest(fixture, step.request ?? {});
-          answer = await t.invoke(event, { getRemainingTimeInMillis: () => 30_000, awsRequestId: `fixture-${i + 1}` });
-        } catch (err) {
-          failures.push(`${label}the target threw instead of answering: ${err instanceof Error ? err.message : String(err)}`);
-          answers.push(undefined);
-          continue;
-        }
-        ack = answer;
-        answers.push(answer);
         const expected = step.expect ?? {};
+        if (step.wait !== undefined) {
+          queue?.advance(step.wait.seconds);
+          answers.push(undefined);
+        } else {
+          try {
+            const event =
+              step.poll !== undefined
+                ? { source: POLL_TICK_SOURCE }
+                : step.webhook !== undefined
+                  ? deliveryEvent(step.webhook, { ...process.env })
+                  : this.miRequest(fixture, step.request ?? {});
+            answer = await t.invoke(event, { getRemainingTimeInMillis: () => 30_000, awsRequestId: `fixture-${i + 1}` });
+          } catch (err) {
+            failures.push(`${label}the target threw instead of answering: ${err instanceof Error ? err.message : String(err)}`);
+            answers.push(undefined);
+            continue;
+          }
+          ack = answer;
+          answers.push(answer);
+        }
+        if (queue) {
+          // The jobs this step queued, and the ones due now run, as Lambda's SQS event source would.
+          const jobs: QueuedJob[] = [];
+          failures.push(...(await queue.runDue(t, (j) => jobs.push(...j))).map((m) => label + m));
+          if (expected.jobs !== undefined && JSON.stringify(jobs) !== JSON.stringify(expected.jobs.map(({ operation, delaySeconds }) => ({ operation, delaySeconds })))) {
+            failures.push(`${label}jobs queued: ${JSON.stringify(jobs)}, expected ${JSON.stringify(expected.jobs)}`);
+          }
+        }
+        if (expected.round !== undefined && subsetMismatches(expected.round, answer).length) {
+          failures.push(`${label}poll round answer differs (- expected, + actual):\n${subsetDiff(expected.round, answer)}`);
+        }
         if (expected.ack !== undefined && subsetMismatches(expected.ack, answer).length) {
           failures.push(`${label}ACK differs (- expected, + actual):\n${subsetDiff(expected.ack, answer)}`);
         }
@@ -157,6 +183,8 @@ export class FixtureHarness {
     }
     await new Promise((r) => setTimeout(r, opts.settleMs ?? 30));
     const events = this.mi.events.map((e) => ({ ConnectorId: e.connectorId, ...(e.body as object) }));
+    // Nothing accepted is lost: a job nobody ran is a finding (a read-back never waited for).
+    if (queue) failures.push(...queue.leftovers());
 
     for (const p of this.vendor.problems) {
       failures.push(`vendor request ${p.received.method} ${p.received.path} did not match: ${p.reason}`);
@@ -186,8 +214,14 @@ export class FixtureHarness {
     return { fixture, passed: failures.length === 0, failures, ack, answers, events, vendorProblems, vendorRequests, durationMs: Date.now() - started };
   }
 
+  private async startJobQueue(): Promise<FixtureJobQueue> {
+    this.jobQueue ??= await FixtureJobQueue.start(FIXTURE_REGION);
+    this.jobQueue.reset();
+    return this.jobQueue;
+  }
+
   async close(): Promise<void> {
-    await Promise.all([this.vendor.close(), this.mi.close(), this.secretsEmulator?.close()]);
+    await Promise.all([this.vendor.close(), this.mi.close(), this.secretsEmulator?.close(), this.jobQueue?.close()]);
   }
 }
 

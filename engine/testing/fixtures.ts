@@ -7,6 +7,7 @@ import { dirname, join, relative } from "node:path";
 import { parse } from "yaml";
 import type { Exchange } from "./vendor-simulator.ts";
 import type { DeliverySpec } from "../webhook/delivery-event.ts";
+import type { QueuedJob } from "./fixture-job-queue.ts";
 
 export interface Fixture {
   file: string;
@@ -57,9 +58,25 @@ export interface ExpectedHttp {
 export interface FixtureStep {
   request?: Record<string, unknown>;
   webhook?: WebhookDelivery;
+  /** The polling schedule's tick (engine/polling/schedule.ts): a poll round starts. */
+  poll?: Record<string, never>;
+  /** Moves the job queue's clock: jobs due by then run (a delay shown, never slept). */
+  wait?: { seconds: number };
   /** MI answers the next `times` SendConnectorEvent calls of this step with `status`. */
   miFault?: { status: 429 | 500 | 503; times: number };
-  expect?: { ack?: Record<string, unknown>; http?: ExpectedHttp };
+  expect?: {
+    ack?: Record<string, unknown>;
+    http?: ExpectedHttp;
+    /** The answer to a poll tick (subset), e.g. `{ users: 1 }`. */
+    round?: Record<string, unknown>;
+    /** Exactly the jobs the step put on the job queue, in order (jobs they queued included). */
+    jobs?: QueuedJob[];
+  };
+}
+
+/** Steps that use the job queue: such fixtures run with the SQS job queue (engine/testing/fixture-job-queue.ts). */
+export function usesJobQueue(fixture: Fixture): boolean {
+  return (fixture.deliveries ?? []).some((s) => s.poll !== undefined || s.wait !== undefined || s.expect?.jobs !== undefined);
 }
 
 async function readData(file: string): Promise<unknown> {
