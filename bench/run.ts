@@ -11,8 +11,9 @@
  *  (d) ActivateUser of an account of 20k lights, all three
  *  (e) AWS.DiscoverDevices of 1k / 10k / 50k devices, engine and floor, a fresh process each:
  *      CPU, wall, peak RSS and the CPU growth factor from 10k to 50k
- *  (f) signed SendConnectorEvent calls per second and CPU per event, engine client and floor,
- *      against the MI emulator in its own process
+ *  (f) signed SendConnectorEvent calls per second and CPU per event, engine client (bundled as
+ *      the artifact bundles it) and floor, against the MI emulator in its own process, plus a
+ *      --cpu-prof summary of the engine's (bench/events.ts, also runnable alone)
  *  (g) webhook deliveries end to end (bench/webhook-events.ts): a signed vendor delivery ->
  *      verify, translate, known-device diff, SigV4, send, in a fresh process of the Netatmo
  *      artifact; deliveries per second and CPU per delivery, plus a --cpu-prof summary
@@ -22,19 +23,16 @@
 import { spawn } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { createInterface } from "node:readline";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { build } from "esbuild";
 import { startMiEmulator, LOCAL_TEST_CREDENTIALS, type MiEmulator } from "../engine/local/mi-emulator.ts";
 import { startDynalite } from "../engine/local/dynalite.ts";
-import { SendConnectorEventClient } from "../engine/mi/client.ts";
-import { silentLogger } from "../engine/log/json-logger.ts";
-import type { SendConnectorEventInput } from "../engine/mi/send-connector-event.ts";
 import { startFakeLifx, lightId, type FakeLifx } from "./fake-lifx.ts";
 import { COLD_START_CHILD, DISCOVERY_CHILD, EMPTY_CHILD } from "./children.ts";
 import { summarizeProfile, type ProfileSummary } from "./profile.ts";
 import { webhookEvents } from "./webhook-events.ts";
+import { buildEventSender, eventsPerSecond } from "./events.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const BUNDLE = "lifx";
@@ -328,69 +326,6 @@ async function discoveryScaling(env: Record<string, string>, mi: MiEmulator, mod
   return { rows, cpuGrowth10kTo50k: { engine: growth("engine"), floor: growth("floor") } };
 }
 
-// ---------------------------------------------------------------- (f) events per second
-async function eventsPerSecond() {
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "bench/mi-emulator-process.ts")], {
-    env: { ...process.env, AWS_REGION: REGION },
-    stdio: ["pipe", "pipe", "inherit"],
-  });
-  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
-  const next = async () => JSON.parse(((await lines.next()).value as string) ?? "{}");
-  const { url } = await next();
-  process.env.C2C_MI_ENDPOINT = url;
-  const floor = (await import(pathToFileURL(path.join(BASELINES, "floor.mjs")).href + "?events")) as { sendConnectorEvent: (id: string, e: unknown) => Promise<void> };
-  const client = new SendConnectorEventClient({ endpoint: url, region: REGION, logger: silentLogger, maxAttempts: 1 });
-  let seq = 0;
-  const event = (): SendConnectorEventInput =>
-    ({
-      ConnectorId: "bench-connector",
-      UserId: "a0c1aa82395411e9a0757200055bf1c9",
-      Operation: "DEVICE_EVENT",
-      OperationVersion: "1.0",
-      StatusCode: 200,
-      ConnectorDeviceId: lightId(seq++ % 1000),
-      MatterEndpoint: { id: "1", clusters: [{ id: "0x0006", attributes: { "0x0000": seq % 2 === 0 } }] },
-    }) as SendConnectorEventInput;
-  const senders = {
-    engine: (e: SendConnectorEventInput) => client.send(e),
-    floor: (e: SendConnectorEventInput) => floor.sendConnectorEvent(e.ConnectorId, { ...e, ConnectorId: undefined }),
-  };
-  const run = async (send: (e: SendConnectorEventInput) => Promise<unknown>, seconds: number) => {
-    let sent = 0;
-    let failed = 0;
-    const deadline = performance.now() + seconds * 1000;
-    const cpu0 = process.cpuUsage();
-    const t0 = performance.now();
-    await Promise.all(
-      Array.from({ length: EVENTS_CONCURRENCY }, async () => {
-        while (performance.now() < deadline) {
-          try {
-            await send(event());
-            sent++;
-          } catch {
-            failed++;
-          }
-        }
-      }),
-    );
-    const cpu = process.cpuUsage(cpu0);
-    return { sent, failed, perSecond: sent / ((performance.now() - t0) / 1000), cpuMicrosPerEvent: (cpu.user + cpu.system) / Math.max(1, sent) };
-  };
-  const results: Record<string, Array<Awaited<ReturnType<typeof run>>>> = { engine: [], floor: [] };
-  for (const send of Object.values(senders)) await run(send, 0.5); // warm-up: sockets, JIT
-  for (let i = 0; i < EVENTS_RUNS; i++) for (const [name, send] of Object.entries(senders)) results[name]!.push(await run(send, EVENTS_SECONDS));
-  child.stdin!.write("count\n");
-  const received = await next();
-  child.stdin!.end();
-  await new Promise((r) => child.on("exit", r));
-  const row = (name: string) => ({
-    perSecond: stats(results[name]!.map((r) => r.perSecond), 0),
-    cpuMicrosPerEvent: stats(results[name]!.map((r) => r.cpuMicrosPerEvent), 0),
-    failed: results[name]!.reduce((s, r) => s + r.failed, 0),
-  });
-  return { concurrency: EVENTS_CONCURRENCY, seconds: EVENTS_SECONDS, engine: row("engine"), floor: row("floor"), rejectedByEmulator: received.rejected };
-}
-
 // ---------------------------------------------------------------- main
 function table(headers: string[], rows: Array<Array<string | number>>): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
@@ -443,7 +378,14 @@ async function main() {
     console.log("discovery scaling ...");
     const discovery = await discoveryScaling(env, mi, modules);
     console.log("events per second ...");
-    const events = await eventsPerSecond();
+    const sender = await buildEventSender(BASELINES);
+    const measured = await eventsPerSecond({ floorModule: baselines.floor, engineModule: sender, runs: EVENTS_RUNS, seconds: EVENTS_SECONDS, concurrency: EVENTS_CONCURRENCY, region: REGION, profile: !QUICK });
+    const eventsRow = (name: "engine" | "floor") => ({
+      perSecond: stats(measured.runs[name]!.map((r) => r.perSecond), 0),
+      cpuMicrosPerEvent: stats(measured.runs[name]!.map((r) => r.cpuMicrosPerEvent), 0),
+      failed: measured.runs[name]!.reduce((s, r) => s + r.failed, 0),
+    });
+    const events = { concurrency: measured.concurrency, seconds: measured.seconds, engine: eventsRow("engine"), floor: eventsRow("floor"), rejectedByEmulator: measured.rejectedByEmulator, profile: measured.profile };
     console.log("webhook deliveries end to end ...");
     const hooks = await webhookEvents({ runs: EVENTS_RUNS, seconds: EVENTS_SECONDS, concurrency: EVENTS_CONCURRENCY, region: REGION, profile: !QUICK });
     const hookFailed = hooks.runs.reduce((n, r) => n + r.failed, 0);
@@ -551,6 +493,10 @@ function report(r: any): string {
   out.push(table(["module", "self ms"], r.coldStart.profile.modules.map((m: any) => [m.module, m.selfMs])));
   out.push("\n...and the busiest functions\n");
   out.push(table(["function", "where", "self ms"], r.coldStart.profile.functions.map((f: any) => [f.name, f.where, f.selfMs])));
+  if (r.events.profile) {
+    out.push(`\nSigned events (engine client), --cpu-prof (${r.events.profile.totalMs} ms sampled, ${r.events.profile.events} events): the busiest functions\n`);
+    out.push(table(["function", "where", "self ms"], r.events.profile.functions.map((f: any) => [f.name, f.where, f.selfMs])));
+  }
   if (r.webhooks.profile) {
     out.push(`\nWebhook deliveries, --cpu-prof (${r.webhooks.profile.totalMs} ms sampled): the busiest functions\n`);
     out.push(table(["function", "where", "self ms"], r.webhooks.profile.functions.map((f: any) => [f.name, f.where, f.selfMs])));

@@ -11,4 +11,10 @@ export interface Logger {
   error(message: string, fields?: Record<string, unknown>): void;
   /** A child logger whose lines carry `fields` too. */
   child(fields: Record<string, unknown>): Logger;
+  /**
+   * Whether a line at `level` would be written. Hot paths ask before building a line's fields
+   * (a debug line per event costs an object and its redaction even when debug is off); a logger
+   * without this method writes every level.
+   */
+  isLevelEnabled?(level: LogLevel): boolean;
 }

@@ -60,6 +60,9 @@ const STATUS_ERROR_NAMES: Record<number, string> = {
   500: "InternalServerException",
   503: "ServiceUnavailableException",
 };
+const JSON_CONTENT: Readonly<Record<string, string>> = Object.freeze({ "content-type": "application/json" });
+/** Distinct ConnectorIds whose request path is kept; a container normally sends for one. */
+const MAX_CACHED_PATHS = 64;
 const RETRYABLE_STATUSES = new Set([429, 500, 502, 503, 504]);
 const RETRYABLE_NAMES = new Set(["ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded", "InternalServerException", "InternalFailure", "ServiceUnavailableException", "ServiceUnavailable", "RequestTimeoutException"]);
 
@@ -74,6 +77,12 @@ export class SendConnectorEventClient implements EventSink {
   private readonly logger: Logger;
   private readonly random: () => number;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Origin and Host of the endpoint, and the encoded path per connector: computed once, not per event. */
+  private readonly origin: string;
+  private readonly host: string;
+  private readonly paths = new Map<string, string>();
+  /** Asked once: the logger's level does not change, and a debug line per event is not built for nothing. */
+  private readonly debugEnabled: boolean;
 
   /** Throws EndpointConfigError for a missing region or FIPS combined with a custom endpoint. */
   constructor(options: SendConnectorEventClientOptions = {}) {
@@ -87,6 +96,9 @@ export class SendConnectorEventClient implements EventSink {
     this.logger = options.logger ?? silentLogger;
     this.random = options.random ?? Math.random;
     this.sleep = options.sleep ?? abortableSleep;
+    this.origin = this.endpoint.url.origin;
+    this.host = this.endpoint.url.host;
+    this.debugEnabled = this.logger.isLevelEnabled?.("debug") ?? true;
   }
 
   /** The base URL requests go to. */
@@ -106,9 +118,9 @@ export class SendConnectorEventClient implements EventSink {
   }
 
   private async sendOne(input: SendConnectorEventInput, signal?: AbortSignal): Promise<SendConnectorEventOutput> {
-    const path = connectorEventPath(this.endpoint.url, input.ConnectorId);
+    const path = this.pathOf(input.ConnectorId);
+    const url = `${this.origin}${path}`;
     const body = JSON.stringify(eventBody(input));
-    const logFields = { eventOperation: input.Operation, traceId: input.TraceId };
     let totalRetryDelayMs = 0;
 
     for (let attempt = 1; ; attempt++) {
@@ -116,13 +128,15 @@ export class SendConnectorEventClient implements EventSink {
       let error: SendConnectorEventError;
       let retryAfterMs: number | undefined;
       try {
-        const response = await this.post(path, body, signal);
+        // Signed anew on each attempt: a fresh x-amz-date, and credentials may have rotated.
+        const headers = this.signer.sign({ method: "POST", host: this.host, path, headers: JSON_CONTENT, body }, await this.credentials());
+        const response = await this.transport({ method: "POST", url, headers, body, signal });
         if (response.status >= 200 && response.status < 300) {
-          const output = await readOutput(response, input.ConnectorId);
-          this.logger.debug(`${OPERATION} accepted`, { ...logFields, status: response.status, attempts: attempt });
+          const output = readOutput(response, input.ConnectorId);
+          if (this.debugEnabled) this.logger.debug(`${OPERATION} accepted`, { eventOperation: input.Operation, traceId: input.TraceId, status: response.status, attempts: attempt });
           return output;
         }
-        error = await errorFromResponse(response, { attempts: attempt, totalRetryDelayMs });
+        error = errorFromResponse(response, { attempts: attempt, totalRetryDelayMs });
         retryAfterMs = parseRetryAfter(response.headers["retry-after"]);
       } catch (err) {
         if (signal?.aborted) throw err;
@@ -136,6 +150,7 @@ export class SendConnectorEventClient implements EventSink {
         });
       }
 
+      const logFields = { eventOperation: input.Operation, traceId: input.TraceId };
       if (!error.retryable || attempt >= this.maxAttempts) {
         this.logger.error(`${OPERATION} failed`, { ...logFields, status: error.$metadata.httpStatusCode, attempts: attempt, errorType: error.name });
         throw error;
@@ -147,21 +162,25 @@ export class SendConnectorEventClient implements EventSink {
     }
   }
 
+  /** The request path of a connector, encoded once: a container sends for one connector, at most a few. */
+  private pathOf(connectorId: string): string {
+    let path = this.paths.get(connectorId);
+    if (path === undefined) {
+      if (this.paths.size >= MAX_CACHED_PATHS) this.paths.clear();
+      path = connectorEventPath(this.endpoint.url, connectorId);
+      this.paths.set(connectorId, path);
+    }
+    return path;
+  }
+
   /** Full jitter: uniform in [0, min(cap, base * 2^(attempt-1))). */
   private backoffMs(attempt: number): number {
     return this.random() * Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempt - 1));
   }
 
-  /** Signs anew on each attempt: fresh x-amz-date, and credentials may have rotated. */
-  private async post(path: string, body: string, signal?: AbortSignal): Promise<HttpAnswer> {
-    const url = this.endpoint.url;
-    const credentials = await this.credentials();
-    const headers = this.signer.sign({ method: "POST", host: url.host, path, headers: { "content-type": "application/json" }, body }, credentials);
-    return this.transport({ method: "POST", url: `${url.origin}${path}`, headers, body, signal });
-  }
 }
 
-async function readOutput(response: HttpAnswer, connectorId: string): Promise<SendConnectorEventOutput> {
+function readOutput(response: HttpAnswer, connectorId: string): SendConnectorEventOutput {
   const text = response.text;
   try {
     const parsed = JSON.parse(text) as { ConnectorId?: unknown };
@@ -173,10 +192,7 @@ async function readOutput(response: HttpAnswer, connectorId: string): Promise<Se
 }
 
 /** restJson1 error parsing: x-amzn-errortype header (before any ':'), else __type/code in the body, else the status. */
-export async function errorFromResponse(
-  response: HttpAnswer,
-  metadata: { attempts: number; totalRetryDelayMs: number },
-): Promise<SendConnectorEventError> {
+export function errorFromResponse(response: HttpAnswer, metadata: { attempts: number; totalRetryDelayMs: number }): SendConnectorEventError {
   const text = response.text;
   let body: Record<string, unknown> = {};
   try {

@@ -6,8 +6,19 @@
  * @smithy/signature-v4 produces for the same request and time (test/mi/sigv4.test.ts checks it
  * byte for byte, and the MI emulator verifies every signature with the independent `aws4` package).
  */
-import { createHash, createHmac } from "node:crypto";
+import * as crypto from "node:crypto";
+import { createHash, createHmac, createSecretKey, type KeyObject } from "node:crypto";
 import type { AwsCredentials } from "./client.ts";
+
+/**
+ * SHA-256 as lowercase hex. `crypto.hash` (Node >= 20.12 and 22) hashes in one call without a Hash
+ * object, about 4x faster for an event-sized body than createHash().update().digest(); older Node
+ * 20 releases fall back to createHash. Same digest either way (test/mi/sigv4.test.ts).
+ */
+const oneShotHash = (crypto as { hash?: (algorithm: string, data: string, encoding: "hex") => string }).hash;
+export const sha256Hex: (data: string) => string = oneShotHash
+  ? (data) => oneShotHash("sha256", data, "hex")
+  : (data) => createHash("sha256").update(data, "utf8").digest("hex");
 
 export interface SignInput {
   method: string;
@@ -21,7 +32,9 @@ export interface SignInput {
 }
 
 export class SigV4Signer {
-  private cached?: { scopeDate: string; accessKeyId: string; secretAccessKey: string; key: Buffer };
+  private cached?: { scopeDate: string; accessKeyId: string; secretAccessKey: string; key: KeyObject };
+  /** x-amz-date of the last second signed in: formatting a date costs more than the rest of the headers. */
+  private stamp = { second: NaN, amzDate: "" };
 
   constructor(
     private readonly service: string,
@@ -30,9 +43,9 @@ export class SigV4Signer {
 
   /** Returns the headers to send: the input headers plus host, x-amz-date, x-amz-content-sha256, [x-amz-security-token], authorization. */
   sign(input: SignInput, credentials: AwsCredentials, now: Date = new Date()): Record<string, string> {
-    const amzDate = now.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, ""); // 20260101T120000Z
+    const amzDate = this.amzDate(now);
     const scopeDate = amzDate.slice(0, 8);
-    const payloadHash = createHash("sha256").update(input.body, "utf8").digest("hex");
+    const payloadHash = sha256Hex(input.body);
     const headers: Record<string, string> = {};
     for (const name in input.headers) headers[name.toLowerCase()] = input.headers[name]!;
     headers.host = input.host;
@@ -46,20 +59,30 @@ export class SigV4Signer {
     const signedHeaders = names.join(";");
     const canonicalRequest = `${input.method}\n${canonicalPath(input.path)}\n${input.query ? canonicalQuery(input.query) : ""}\n${canonicalHeaders}\n${signedHeaders}\n${payloadHash}`;
     const scope = `${scopeDate}/${this.region}/${this.service}/aws4_request`;
-    const stringToSign = `AWS4-HMAC-SHA256\n${amzDate}\n${scope}\n${createHash("sha256").update(canonicalRequest, "utf8").digest("hex")}`;
+    const stringToSign = `AWS4-HMAC-SHA256\n${amzDate}\n${scope}\n${sha256Hex(canonicalRequest)}`;
     const signature = createHmac("sha256", this.signingKey(scopeDate, credentials)).update(stringToSign, "utf8").digest("hex");
     headers.authorization = `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`;
     return headers;
   }
 
-  /** The HMAC chain, once per day (and again when the credentials rotate). */
-  private signingKey(scopeDate: string, c: AwsCredentials): Buffer {
+  /** 20260101T120000Z, formatted once per second. */
+  private amzDate(now: Date): string {
+    const second = Math.floor(now.getTime() / 1000);
+    if (second !== this.stamp.second) this.stamp = { second, amzDate: now.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "") };
+    return this.stamp.amzDate;
+  }
+
+  /**
+   * The HMAC chain, once per day (and again when the credentials rotate). Kept as a KeyObject:
+   * createHmac with a KeyObject skips copying and importing raw key bytes on every signature.
+   */
+  private signingKey(scopeDate: string, c: AwsCredentials): KeyObject {
     const hit = this.cached;
     if (hit && hit.scopeDate === scopeDate && hit.accessKeyId === c.accessKeyId && hit.secretAccessKey === c.secretAccessKey) return hit.key;
     const kDate = createHmac("sha256", `AWS4${c.secretAccessKey}`).update(scopeDate).digest();
     const kRegion = createHmac("sha256", kDate).update(this.region).digest();
     const kService = createHmac("sha256", kRegion).update(this.service).digest();
-    const key = createHmac("sha256", kService).update("aws4_request").digest();
+    const key = createSecretKey(createHmac("sha256", kService).update("aws4_request").digest());
     this.cached = { scopeDate, accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, key };
     return key;
   }

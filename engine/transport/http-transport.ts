@@ -48,9 +48,57 @@ export const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
  * following would carry credential headers to another origin.
  */
 export function nodeHttpTransport(options: NodeTransportOptions = {}): HttpTransport {
-  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 64, timeout: options.idleTimeoutMs ?? 30_000 };
-  const agents = { "http:": new http.Agent(agentOptions), "https:": new https.Agent(agentOptions) };
+  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 64 };
+  const idleMs = options.idleTimeoutMs ?? 30_000;
+  const agents = { "http:": new IdleClosingHttpAgent(agentOptions, idleMs), "https:": new IdleClosingHttpsAgent(agentOptions, idleMs) };
   return (spec) => send(spec, agents, true);
+}
+
+/*
+ * Keep-alive agents whose idle timeout runs only while a socket is idle. Node's `timeout` agent
+ * option arms the socket's timer for its whole life: every read and write of every request then
+ * re-arms it, and every request adds and removes a 'timeout' listener. Here the timer is set when
+ * a socket goes back to the pool (after Node's own keepSocketAlive, which honours a server's
+ * `Keep-Alive: timeout=` hint: the shorter wins) and cleared when a request takes the socket; an
+ * idle socket that times out is closed by the agent's own listener (it destroys free sockets).
+ */
+function keepIdle(socket: import("node:net").Socket, keep: boolean, idleMs: number): boolean {
+  if (keep) socket.setTimeout(socket.timeout && socket.timeout > 0 ? Math.min(socket.timeout, idleMs) : idleMs);
+  return keep;
+}
+
+class IdleClosingHttpAgent extends http.Agent {
+  constructor(
+    options: http.AgentOptions,
+    private readonly idleMs: number,
+  ) {
+    super(options);
+  }
+  override keepSocketAlive(socket: import("node:net").Socket): void {
+    // Node returns whether the socket may be kept (false on a too-short server hint); typed void.
+    return keepIdle(socket, (super.keepSocketAlive(socket) as unknown as boolean) !== false, this.idleMs) as unknown as void;
+  }
+  override reuseSocket(socket: import("node:net").Socket, request: http.ClientRequest): void {
+    socket.setTimeout(0);
+    super.reuseSocket(socket, request);
+  }
+}
+
+class IdleClosingHttpsAgent extends https.Agent {
+  constructor(
+    options: https.AgentOptions,
+    private readonly idleMs: number,
+  ) {
+    super(options);
+  }
+  override keepSocketAlive(socket: import("node:net").Socket): void {
+    // Node returns whether the socket may be kept (false on a too-short server hint); typed void.
+    return keepIdle(socket, (super.keepSocketAlive(socket) as unknown as boolean) !== false, this.idleMs) as unknown as void;
+  }
+  override reuseSocket(socket: import("node:net").Socket, request: http.ClientRequest): void {
+    socket.setTimeout(0);
+    super.reuseSocket(socket, request);
+  }
 }
 
 /** The process-wide transport (one pair of agents per container). */
@@ -59,23 +107,77 @@ export function defaultTransport(): HttpTransport {
   return (shared ??= nodeHttpTransport());
 }
 
+/** What a request needs of its URL, parsed once per distinct URL (see `target`). */
+interface Target {
+  lib: typeof http | typeof https;
+  protocol: "http:" | "https:";
+  hostname: string;
+  port: string | undefined;
+  path: string;
+  /** The Host header Node would send: host[:port], the port left out when it is the scheme's. */
+  host: string;
+}
+
+/**
+ * Parsed URLs, by URL text. Parsing (WHATWG URL) is the largest part of a request's own work after
+ * the socket write; SendConnectorEvent goes to one URL per connector and vendor calls repeat their
+ * paths, so most requests hit. Bounded: cleared when full, so any URL mix costs at most a parse.
+ */
+const targets = new Map<string, Target | string>();
+const MAX_TARGETS = 512;
+
+/** The request target, or why it cannot be requested (a message for a TypeError). */
+function target(urlText: string): Target | string {
+  let t = targets.get(urlText);
+  if (t === undefined) {
+    const url = new URL(urlText);
+    const lib = url.protocol === "https:" ? https : url.protocol === "http:" ? http : undefined;
+    t = lib
+      ? {
+          lib,
+          protocol: url.protocol as "http:" | "https:",
+          hostname: url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname,
+          port: url.port || undefined,
+          path: url.pathname + url.search,
+          host: url.host,
+        }
+      : `unsupported protocol ${url.protocol}`;
+    if (targets.size >= MAX_TARGETS) targets.clear();
+    targets.set(urlText, t);
+  }
+  return t;
+}
+
+/**
+ * The request's header lines as Node's flat [name, value, ...] form: Node then writes the head at
+ * once instead of keeping a header map (`setHeader` per name), with the same name and value checks.
+ * Names are lower-cased with the last value of a name winning, as `setHeader` would; Host is added
+ * when the caller gave none, as Node adds it for a header object.
+ */
+function headerLines(spec: HttpRequestSpec, t: Target): string[] {
+  const byName: Record<string, string> = {};
+  for (const name in spec.headers) byName[name.toLowerCase()] = spec.headers[name]!;
+  if (spec.body !== undefined) byName["content-length"] = String(Buffer.byteLength(spec.body));
+  byName.host ??= t.host;
+  const lines: string[] = [];
+  for (const name in byName) lines.push(name, byName[name]!);
+  return lines;
+}
+
 function send(spec: HttpRequestSpec, agents: { "http:": http.Agent; "https:": https.Agent }, mayRetryStale: boolean): Promise<HttpAnswer> {
   return new Promise<HttpAnswer>((resolve, reject) => {
-    const url = new URL(spec.url);
-    const lib = url.protocol === "https:" ? https : url.protocol === "http:" ? http : undefined;
-    if (!lib) return reject(new TypeError(`unsupported protocol ${url.protocol}`));
+    const t = target(spec.url);
+    if (typeof t === "string") return reject(new TypeError(t));
     if (spec.signal?.aborted) return reject(abortError(spec.signal));
-    const headers: Record<string, string> = { ...spec.headers };
-    if (spec.body !== undefined) headers["content-length"] = String(Buffer.byteLength(spec.body));
-    const req = lib.request(
+    const req = t.lib.request(
       {
         method: spec.method,
-        protocol: url.protocol,
-        hostname: url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname,
-        port: url.port || undefined,
-        path: url.pathname + url.search,
-        headers,
-        agent: agents[url.protocol as "http:" | "https:"],
+        protocol: t.protocol,
+        hostname: t.hostname,
+        port: t.port,
+        path: t.path,
+        headers: headerLines(spec, t) as unknown as http.OutgoingHttpHeaders,
+        agent: agents[t.protocol],
         signal: spec.signal,
       },
       (res) => {
@@ -93,16 +195,10 @@ function send(spec: HttpRequestSpec, agents: { "http:": http.Agent; "https:": ht
         res.on("aborted", () => reject(spec.signal?.aborted ? abortError(spec.signal) : new Error("connection closed mid-answer")));
         res.on("end", () => {
           const raw = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-          decode(raw, res.headers["content-encoding"]).then(
-            (body) =>
-              resolve({
-                status: res.statusCode ?? 0,
-                headers: flattenHeaders(res.headers),
-                text: body.toString("utf8"),
-                url: spec.url,
-              }),
-            reject,
-          );
+          const encoding = contentEncoding(res.rawHeaders);
+          const answer = (body: Buffer) => resolve(lazyAnswer(res, body, spec.url));
+          if (encoding === undefined || raw.length === 0) answer(raw);
+          else decode(raw, encoding).then(answer, reject);
         });
       },
     );
@@ -117,6 +213,33 @@ function send(spec: HttpRequestSpec, agents: { "http:": http.Agent; "https:": ht
     });
     req.end(spec.body);
   });
+}
+
+/**
+ * The answer, its header map built on first read: Node builds `res.headers` from the raw lines
+ * on access, and most callers read only the status and the text (SendConnectorEvent's 200).
+ */
+function lazyAnswer(res: http.IncomingMessage, body: Buffer, url: string): HttpAnswer {
+  let headers: Record<string, string> | undefined;
+  return {
+    status: res.statusCode ?? 0,
+    get headers() {
+      return (headers ??= flattenHeaders(res.headers));
+    },
+    text: body.toString("utf8"),
+    url,
+  };
+}
+
+/** Content-Encoding from the raw header lines, unless absent or identity (then nothing to decode). */
+function contentEncoding(raw: string[]): string | undefined {
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.length === 16 && raw[i]!.toLowerCase() === "content-encoding") {
+      const v = raw[i + 1]!.trim().toLowerCase();
+      return v === "" || v === "identity" ? undefined : v;
+    }
+  }
+  return undefined;
 }
 
 function abortError(signal: AbortSignal): Error {
@@ -138,11 +261,10 @@ function flattenHeaders(raw: http.IncomingHttpHeaders): Record<string, string> {
 }
 
 /** We send no Accept-Encoding, but a server may compress anyway; fetch decoded these too. */
-async function decode(raw: Buffer, encoding: string | undefined): Promise<Buffer> {
-  if (!encoding || encoding === "identity" || raw.length === 0) return raw;
+async function decode(raw: Buffer, encoding: string): Promise<Buffer> {
   const zlib = await import("node:zlib");
   const { promisify } = await import("node:util");
-  switch (encoding.trim().toLowerCase()) {
+  switch (encoding) {
     case "gzip":
     case "x-gzip":
       return promisify(zlib.gunzip)(raw);

@@ -231,6 +231,22 @@ describe("SendConnectorEventClient against the MI emulator", () => {
     for (const secret of [USER_ID, DEVICE_ID, "private", LOCAL_TEST_CREDENTIALS.secretAccessKey, LOCAL_TEST_CREDENTIALS.accessKeyId]) expect(text).not.toContain(secret);
   });
 
+  it("builds no debug line when the logger's level leaves debug out, and writes it when debug is on", async () => {
+    const built: string[] = [];
+    const records: LogRecord[] = [];
+    // A logger that says debug is off and fails the test if a debug line reaches it anyway.
+    const infoLogger = new RedactingLogger(memorySink(records), undefined, {}, "info");
+    const strict = Object.assign(Object.create(infoLogger), { debug: (m: string) => built.push(m) });
+    await clientFor(emulator, { logger: strict }).client.send(event());
+    expect(built).toEqual([]);
+    await clientFor(emulator, { logger: new RedactingLogger(memorySink(records), undefined, {}, "debug") }).client.send(event());
+    expect(records.map((r) => r.message)).toEqual(["SendConnectorEvent accepted"]);
+    // Warnings and errors are not gated: a retry is logged at info level too.
+    emulator.inject({ status: 503, times: 1 });
+    await clientFor(emulator, { logger: infoLogger }).client.send(event());
+    expect(records.map((r) => r.message)).toEqual(["SendConnectorEvent accepted", "SendConnectorEvent retrying"]);
+  });
+
   it("uses credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY through the default provider chain", async () => {
     const keys = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_REGION", "C2C_MI_ENDPOINT"] as const;
     const saved = Object.fromEntries(keys.map((k) => [k, process.env[k]]));

@@ -5,7 +5,8 @@ import aws4 from "aws4";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LOCAL_TEST_CREDENTIALS, startMiEmulator, type MiEmulator } from "../../engine/local/mi-emulator.ts";
 import { environmentFirstProvider, SendConnectorEventClient } from "../../engine/mi/client.ts";
-import { SigV4Signer } from "../../engine/mi/sigv4.ts";
+import { createHash } from "node:crypto";
+import { sha256Hex, SigV4Signer } from "../../engine/mi/sigv4.ts";
 
 const REGION = "eu-west-1";
 const SERVICE = "iotmanagedintegrations";
@@ -61,6 +62,30 @@ describe("lean SigV4 signer", () => {
     const second = key();
     signer.sign(input, { ...LOCAL_TEST_CREDENTIALS, secretAccessKey: "rotated" }, new Date("2026-12-02T00:00:02Z"));
     expect(key()).not.toBe(second);
+  });
+});
+
+describe("lean SigV4 signer, cached parts", () => {
+  it("formats x-amz-date once per second and anew in the next second (equal to smithy at both)", async () => {
+    const signer = new SigV4Signer(SERVICE, REGION);
+    const input = { method: "POST", host: "h.example", path: "/connector-event/c", headers: { "content-type": "application/json" }, body: "{}" };
+    const at = (iso: string) => signer.sign(input, LOCAL_TEST_CREDENTIALS, new Date(iso));
+    expect(at("2026-12-01T23:59:59.001Z")["x-amz-date"]).toBe("20261201T235959Z");
+    expect(at("2026-12-01T23:59:59.999Z")["x-amz-date"]).toBe("20261201T235959Z");
+    const next = at("2026-12-02T00:00:00.000Z");
+    expect(next["x-amz-date"]).toBe("20261202T000000Z");
+    const smithy = await new SignatureV4({ service: SERVICE, region: REGION, credentials: LOCAL_TEST_CREDENTIALS, sha256: Hash.bind(null, "sha256") }).sign(
+      new HttpRequest({ method: "POST", protocol: "https:", hostname: "h.example", path: input.path, headers: { "content-type": "application/json", host: "h.example" }, body: "{}" }),
+      { signingDate: new Date("2026-12-02T00:00:00.000Z") },
+    );
+    expect(next).toEqual(smithy.headers);
+    expect(() => at("not a date")).toThrow(RangeError);
+  });
+
+  it("hashes as createHash does, for ASCII, non-ASCII and empty text", () => {
+    for (const text of ["", '{"a":1}', "ä  b ü € 😀", "x".repeat(100_000)]) {
+      expect(sha256Hex(text)).toBe(createHash("sha256").update(text, "utf8").digest("hex"));
+    }
   });
 });
 

@@ -111,4 +111,46 @@ describe("node:http keep-alive transport", () => {
     servers.length = 0;
     await expect(nodeHttpTransport()({ method: "GET", url: `${origin}/`, headers: {} })).rejects.toThrow(/ECONNREFUSED/);
   });
+
+  it("sends the head as Node would for a header object: lower-case names, the last of a name wins, Host added unless given", async () => {
+    const heads: string[][] = [];
+    const s = await serve((req, res) => {
+      heads.push(req.rawHeaders);
+      res.end("ok");
+    });
+    const send = nodeHttpTransport();
+    await send({ method: "POST", url: `${s.origin}/h`, headers: { "X-Trace": "a", "x-trace": "b", "Content-Length": "999" }, body: "abc" });
+    await send({ method: "GET", url: `${s.origin}/h`, headers: { Host: "vendor.example" } });
+    const port = new URL(s.origin).port;
+    expect(heads[0]).toEqual(["x-trace", "b", "content-length", "3", "host", `127.0.0.1:${port}`, "Connection", "keep-alive"]);
+    expect(heads[1]).toEqual(["host", "vendor.example", "Connection", "keep-alive"]);
+    // Node's own checks still apply to every line.
+    await expect(send({ method: "GET", url: `${s.origin}/h`, headers: { "x-bad": "a\r\nInjected: 1" } })).rejects.toThrow(/Invalid character/);
+    await expect(send({ method: "GET", url: "ftp://127.0.0.1/x", headers: {} })).rejects.toThrow(/unsupported protocol ftp:/);
+    await expect(send({ method: "GET", url: "ftp://127.0.0.1/x", headers: {} })).rejects.toThrow(TypeError);
+  });
+
+  it("closes a kept-alive socket once idle for idleTimeoutMs, and never times out a request in flight", async () => {
+    const closed: number[] = [];
+    const watched = new WeakSet<object>();
+    const s = await serve((req, res) => {
+      const socket = req.socket;
+      if (!watched.has(socket)) socket.once("close", () => closed.push(socket.remotePort ?? 0));
+      watched.add(socket);
+      if (req.url === "/slow") setTimeout(() => res.end("slow"), 150);
+      else res.end("quick");
+    });
+    const send = nodeHttpTransport({ idleTimeoutMs: 50 });
+    expect((await send({ method: "GET", url: `${s.origin}/quick`, headers: {} })).text).toBe("quick");
+    // In flight three times longer than the idle timeout, on the re-used socket: answered.
+    expect((await send({ method: "GET", url: `${s.origin}/slow`, headers: {} })).text).toBe("slow");
+    expect(new Set(s.ports).size).toBe(1);
+    expect(closed).toEqual([]);
+    // Idle now: the client closes it.
+    const t0 = Date.now();
+    while (closed.length === 0 && Date.now() - t0 < 2000) await new Promise((r) => setTimeout(r, 10));
+    expect(closed).toHaveLength(1);
+    expect((await send({ method: "GET", url: `${s.origin}/quick`, headers: {} })).text).toBe("quick");
+    expect(new Set(s.ports).size).toBe(2);
+  });
 });

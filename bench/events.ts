@@ -1,0 +1,191 @@
+/**
+ * (f) Signed SendConnectorEvent calls per second and CPU per event, one process: the engine's
+ * client (engine/mi/client.ts, with normalisation, schema check, retries and logging as shipped)
+ * and the floor's sender (bench/floor: the lean signer on a bare keep-alive agent), side by side,
+ * against the MI emulator in its own process (it verifies every signature with `aws4` and every
+ * body against the Smithy model, on the same cores).
+ *
+ * `tsx bench/events.ts [--cpu-prof]` runs this case alone (it bundles the floor itself); with
+ * --cpu-prof one more engine run is profiled (node:inspector, in this process) and summarised.
+ */
+import { spawn } from "node:child_process";
+import { writeFile } from "node:fs/promises";
+import { Session } from "node:inspector/promises";
+import { createInterface } from "node:readline";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { build } from "esbuild";
+import { LOCAL_TEST_CREDENTIALS } from "../engine/local/mi-emulator.ts";
+import type { SendConnectorEventInput } from "../engine/mi/send-connector-event.ts";
+import { lightId } from "./fake-lifx.ts";
+import { summarizeProfile, type ProfileSummary } from "./profile.ts";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+export interface EventsRun {
+  sent: number;
+  failed: number;
+  perSecond: number;
+  cpuMicrosPerEvent: number;
+}
+
+export interface EventsOptions {
+  /** The bundled floor module (bench/floor/lifx-floor.ts built as run.ts builds it). */
+  floorModule: string;
+  /** The bundled engine sender (bench/events-engine.ts, see buildEventSenders). */
+  engineModule: string;
+  runs: number;
+  seconds: number;
+  concurrency: number;
+  region: string;
+  /** One more engine run under the V8 profiler, summarised. */
+  profile?: boolean;
+}
+
+/** A DEVICE_EVENT as the engine's publishers hand it to the client: one OnOff change. */
+function eventMaker(): () => SendConnectorEventInput {
+  let seq = 0;
+  return () =>
+    ({
+      ConnectorId: "bench-connector",
+      UserId: "a0c1aa82395411e9a0757200055bf1c9",
+      Operation: "DEVICE_EVENT",
+      OperationVersion: "1.0",
+      StatusCode: 200,
+      ConnectorDeviceId: lightId(seq++ % 1000),
+      MatterEndpoint: { id: "1", clusters: [{ id: "0x0006", attributes: { "0x0000": seq % 2 === 0 } }] },
+    }) as SendConnectorEventInput;
+}
+
+async function timed(send: (e: SendConnectorEventInput) => Promise<unknown>, seconds: number, concurrency: number): Promise<EventsRun> {
+  const event = eventMaker();
+  let sent = 0;
+  let failed = 0;
+  const deadline = performance.now() + seconds * 1000;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < deadline) {
+        try {
+          await send(event());
+          sent++;
+        } catch {
+          failed++;
+        }
+      }
+    }),
+  );
+  const cpu = process.cpuUsage(cpu0);
+  return { sent, failed, perSecond: sent / ((performance.now() - t0) / 1000), cpuMicrosPerEvent: (cpu.user + cpu.system) / Math.max(1, sent) };
+}
+
+async function profiled(run: () => Promise<EventsRun>, file?: string): Promise<ProfileSummary & { events: number }> {
+  const session = new Session();
+  session.connect();
+  try {
+    await session.post("Profiler.enable");
+    await session.post("Profiler.setSamplingInterval", { interval: 100 });
+    await session.post("Profiler.start");
+    const { sent } = await run();
+    const { profile } = await session.post("Profiler.stop");
+    if (file) await writeFile(file, JSON.stringify(profile));
+    return { events: sent, ...summarizeProfile(profile as any, ROOT, 20) };
+  } finally {
+    session.disconnect();
+  }
+}
+
+export async function eventsPerSecond(opts: EventsOptions) {
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "bench/mi-emulator-process.ts")], {
+    env: { ...process.env, AWS_REGION: opts.region },
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const next = async () => JSON.parse(((await lines.next()).value as string) ?? "{}");
+  try {
+    const { url } = await next();
+    process.env.C2C_MI_ENDPOINT = url;
+    process.env.AWS_ACCESS_KEY_ID ??= LOCAL_TEST_CREDENTIALS.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY ??= LOCAL_TEST_CREDENTIALS.secretAccessKey;
+    const floor = (await import(pathToFileURL(opts.floorModule).href + "?events")) as { sendConnectorEvent: (id: string, e: unknown) => Promise<void> };
+    const engine = (await import(pathToFileURL(opts.engineModule).href)) as typeof import("./events-engine.ts");
+    const senders = {
+      engine: engine.eventSender(url, opts.region),
+      floor: (e: SendConnectorEventInput) => floor.sendConnectorEvent(e.ConnectorId, { ...e, ConnectorId: undefined }),
+    };
+    const results: Record<string, EventsRun[]> = { engine: [], floor: [] };
+    // Warm-up: sockets, and the JIT of both processes (the emulator compiles its checks on first use).
+    for (let i = 0; i < 3; i++) for (const send of Object.values(senders)) await timed(send, 0.5, opts.concurrency);
+    // Interleaved, so machine noise hits both alike.
+    for (let i = 0; i < opts.runs; i++) for (const [name, send] of Object.entries(senders)) results[name]!.push(await timed(send, opts.seconds, opts.concurrency));
+    // The whole profiles, for DevTools or a closer look: BENCH_PROFILE_FILE=/tmp/events.cpuprofile
+    // (the floor's beside it, with .floor before the extension).
+    const file = process.env.BENCH_PROFILE_FILE;
+    const profile = opts.profile ? await profiled(() => timed(senders.engine, opts.seconds, opts.concurrency), file) : undefined;
+    const floorProfile = opts.profile && file ? await profiled(() => timed(senders.floor, opts.seconds, opts.concurrency), file.replace(/(\.cpuprofile)?$/, ".floor.cpuprofile")) : undefined;
+    child.stdin!.write("count\n");
+    const received = await next();
+    return { concurrency: opts.concurrency, seconds: opts.seconds, runs: results, rejectedByEmulator: received.rejected as number, profile, floorProfile };
+  } finally {
+    child.stdin!.end();
+    await new Promise((r) => child.on("exit", r));
+  }
+}
+
+/**
+ * The engine's sender (bench/events-engine.ts) bundled with the artifact's esbuild options
+ * (build.mjs: minified ESM for node20, no keepNames), so the client runs as it ships.
+ */
+export async function buildEventSender(outdir: string): Promise<string> {
+  await build({
+    entryPoints: { "events-engine": path.join(ROOT, "bench/events-engine.ts") },
+    outdir,
+    outExtension: { ".js": ".mjs" },
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    mainFields: ["module", "main"],
+    minify: true,
+    legalComments: "none",
+    logLevel: "silent",
+    banner: { js: 'import { createRequire as __c } from "node:module"; const require = __c(import.meta.url);' },
+  });
+  return path.join(outdir, "events-engine.mjs");
+}
+
+/** The floor bundled as run.ts bundles the baselines (esbuild, minified ESM). */
+async function buildFloor(outdir: string): Promise<string> {
+  await build({
+    entryPoints: { floor: path.join(ROOT, "bench/floor/lifx-floor.ts") },
+    outdir,
+    outExtension: { ".js": ".mjs" },
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    mainFields: ["module", "main"],
+    minify: true,
+    logLevel: "silent",
+    banner: { js: 'import { createRequire as __c } from "node:module"; const require = __c(import.meta.url);' },
+  });
+  return path.join(outdir, "floor.mjs");
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  const out = path.join(ROOT, "dist", "bench");
+  const [floorModule, engineModule] = await Promise.all([buildFloor(out), buildEventSender(out)]);
+    // BENCH_EVENTS_RUNS / BENCH_EVENTS_SECONDS: many short interleaved runs read better on a busy machine.
+  const r = await eventsPerSecond({ floorModule, engineModule, runs: Number(process.env.BENCH_EVENTS_RUNS ?? 3), seconds: Number(process.env.BENCH_EVENTS_SECONDS ?? 2), concurrency: 32, region: "us-east-1", profile: process.argv.includes("--cpu-prof") });
+  const line = (name: string) => {
+    const xs = r.runs[name]!;
+    const med = (k: keyof EventsRun) => [...xs.map((x) => x[k] as number)].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!.toFixed(0);
+    return `${name.padEnd(6)} events/s ${xs.map((x) => x.perSecond.toFixed(0)).join(" / ")} (median ${med("perSecond")}); CPU µs/event ${xs.map((x) => x.cpuMicrosPerEvent.toFixed(0)).join(" / ")} (median ${med("cpuMicrosPerEvent")}); failed ${xs.reduce((s, x) => s + x.failed, 0)}`;
+  };
+  const ratios = r.runs.engine!.map((e, i) => e.cpuMicrosPerEvent / r.runs.floor![i]!.cpuMicrosPerEvent).sort((a, b) => a - b);
+  console.log(`${line("engine")}\n${line("floor")}\nengine/floor CPU per event, run by run: median ${ratios[Math.floor(ratios.length / 2)]!.toFixed(2)} (${ratios[0]!.toFixed(2)}-${ratios[ratios.length - 1]!.toFixed(2)})\nrejected by the emulator: ${r.rejectedByEmulator}`);
+  if (r.profile) console.log(JSON.stringify(r.profile, null, 1));
+  if (r.floorProfile) console.log(`profiled events: engine ${r.profile?.events}, floor ${r.floorProfile.events}`);
+  process.exit(0);
+}
