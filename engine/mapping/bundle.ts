@@ -57,7 +57,7 @@ export async function loadAndValidateBundle(dir: string): Promise<BundleResult> 
     ...checkMappingSchema(loaded.value, loaded),
     ...checkSemantics(loaded.value, loaded),
     ...(await checkBundleFiles(absDir, loaded)),
-    ...(await checkFixtures(absDir)),
+    ...(await checkFixtures(absDir, loaded.value)),
   ];
   return finish(loaded, diagnostics);
 }

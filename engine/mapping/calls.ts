@@ -26,6 +26,11 @@ export const CALL_FIELDS = [
   "idempotent",
   "batch",
   "errors",
+  // Named calls carry these too: a field missing here is silently dropped from every `use:` of
+  // the call (a call's `quota` was, so a declared vendor limit was never counted).
+  "quota",
+  "baseUrlFrom",
+  "sign",
 ] as const;
 
 /** Map-valued fields merge key by key: a use site can add one header without repeating the rest. */

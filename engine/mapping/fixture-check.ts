@@ -30,15 +30,29 @@ export async function listFixtureFiles(bundleDir: string): Promise<string[]> {
     .map((n) => join(dir, n));
 }
 
-export async function checkFixtures(bundleDir: string): Promise<Diagnostic[]> {
+/**
+ * `mapping`: the bundle's connector.yaml as parsed, when it parsed: fixtures are then also
+ * checked against what it declares (the quotas `given.quotaUsed` names).
+ */
+export async function checkFixtures(bundleDir: string, mapping?: unknown): Promise<Diagnostic[]> {
   const diagnostics: Diagnostic[] = [];
+  const quotas = mapping === undefined ? undefined : declaredQuotas(mapping);
   for (const file of await listFixtureFiles(bundleDir)) {
-    diagnostics.push(...(await checkFixtureFile(file)));
+    diagnostics.push(...(await checkFixtureFile(file, quotas)));
   }
   return diagnostics;
 }
 
-async function checkFixtureFile(absPath: string): Promise<Diagnostic[]> {
+/** Names `given.quotaUsed` may use: `api` for api.quota, and every named call with its own quota. */
+export function declaredQuotas(mapping: unknown): string[] {
+  if (!isRecord(mapping)) return [];
+  const names: string[] = [];
+  if (isRecord(mapping.api) && mapping.api.quota !== undefined) names.push("api");
+  if (isRecord(mapping.calls)) for (const [name, call] of Object.entries(mapping.calls)) if (isRecord(call) && call.quota !== undefined) names.push(name);
+  return names;
+}
+
+async function checkFixtureFile(absPath: string, quotas?: string[]): Promise<Diagnostic[]> {
   const loaded = await loadYamlFile(resolve(absPath));
   if (loaded.diagnostics.length > 0) return loaded.diagnostics;
   const diagnostics = checkAgainstSchema(fixtureSchema, loaded.value, loaded);
@@ -56,6 +70,14 @@ async function checkFixtureFile(absPath: string): Promise<Diagnostic[]> {
         diagnostics.push(at(loaded, ["vendor", i, "response"], "fixture/body-and-body-file", "response has both `body` and `bodyFile`; keep one"));
       }
     });
+  }
+  const used = isRecord(fixture.given) && isRecord(fixture.given.quotaUsed) ? fixture.given.quotaUsed : undefined;
+  if (used && quotas) {
+    for (const name of Object.keys(used)) {
+      if (quotas.includes(name)) continue;
+      const hint = quotas.length ? `this bundle's quotas: ${quotas.join(", ")}` : "this bundle declares no quota (api.quota, or `quota` on a call)";
+      diagnostics.push(at(loaded, ["given", "quotaUsed", name], "fixture/unknown-quota", `given.quotaUsed names ${JSON.stringify(name)}, which is not a quota of this bundle`, hint));
+    }
   }
   for (const { rel, path } of named) {
     if (typeof rel !== "string" || rel === "") continue;

@@ -61,11 +61,26 @@ export class QuotaGate {
     return { release: () => releaseAll(held) };
   }
 
+  /**
+   * Counts `used` requests of `quota` for `credentials` in the current minute, as if they had
+   * been made: how a fixture starts from a store where the quota is (nearly) used up, without
+   * making the calls. Only the requests-per-minute count; the counter keys stay in this module.
+   */
+  async presetUse(quota: CompiledQuota, credentials: string, used: number): Promise<void> {
+    if (quota.requestsPerMinute === undefined || used <= 0) return;
+    const window = Math.floor(this.now() / MINUTE_MS);
+    await this.store.increment(this.rateKey(quota, quotaSubject(quota, credentials), window), used, 3 * 60);
+  }
+
+  private rateKey(q: CompiledQuota, subject: string, window: number): string {
+    return `quota-rate:${this.namespace}:${q.name}:${subject}:${window}`;
+  }
+
   private async rate(q: CompiledQuota, subject: string): Promise<void> {
     const limit = q.requestsPerMinute!;
     const now = this.now();
     const window = Math.floor(now / MINUTE_MS);
-    const key = (w: number) => `quota-rate:${this.namespace}:${q.name}:${subject}:${w}`;
+    const key = (w: number) => this.rateKey(q, subject, w);
     // Kept for two windows: the previous minute's count weighs on this one.
     const current = await this.store.increment(key(window), 1, 3 * 60);
     const previous = (await this.store.get<number>(key(window - 1))) ?? 0;

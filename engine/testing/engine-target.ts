@@ -7,19 +7,25 @@ import type { EngineDeps } from "../handler/engine.ts";
 import { createEngine } from "../handler/create-handler.ts";
 import { MemoryStateStore } from "../store/memory-store.ts";
 import { RedactingLogger, memorySink, type LogRecord } from "../log/json-logger.ts";
-import type { InvokeTarget } from "./fixture-runner.ts";
+import { FIXTURE_TOKEN, type FixtureRunContext, type InvokeTarget } from "./fixture-runner.ts";
 import type { Fixture } from "./fixtures.ts";
+import { applyGiven } from "./fixture-given.ts";
 import { DeliveryAuthenticator } from "../webhook/authenticate.ts";
 import { publicKeySet } from "../webhook/delivery-event.ts";
 
 export function engineTarget(
   bundle: CompiledBundle,
   opts: { logs?: LogRecord[]; overrides?: Partial<EngineDeps> } = {},
-): (fixture: Fixture) => InvokeTarget {
-  return (fixture) => {
+): (fixture: Fixture, run?: FixtureRunContext) => Promise<InvokeTarget> {
+  return async (fixture, run) => {
     const b = fixture.settings ? { ...bundle, settings: { ...bundle.settings, ...fixture.settings } } : bundle;
     const logger = new RedactingLogger(opts.logs ? memorySink(opts.logs) : () => {});
-    const engine = createEngine(b, { store: new MemoryStateStore(), logger, ...senderKeys(b, fixture), ...opts.overrides });
+    // The fixture's clock (the job queue's, which only `wait` steps move) is the engine's too:
+    // quota minutes and delays pass with the fixture's waits, never slept.
+    const now = run?.now ?? Date.now;
+    const store = new MemoryStateStore({ now });
+    await applyGiven(b, fixture, store, FIXTURE_TOKEN, now);
+    const engine = createEngine(b, { store, logger, now, ...senderKeys(b, fixture), ...opts.overrides });
     return { invoke: (event, context) => engine.handle(event, context) };
   };
 }

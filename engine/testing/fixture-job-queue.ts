@@ -58,6 +58,11 @@ export class FixtureJobQueue {
     return out;
   }
 
+  /** The fixture's clock: the present at the fixture's start, moved only by `wait` steps. */
+  now(): number {
+    return this.clock;
+  }
+
   /** Moves the queue's clock: jobs due by then become visible. */
   advance(seconds: number): void {
     this.clock += seconds * 1000;

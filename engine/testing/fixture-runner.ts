@@ -14,10 +14,16 @@ import { FixtureJobQueue, type QueuedJob } from "./fixture-job-queue.ts";
 import { POLL_TICK_SOURCE } from "../polling/schedule.ts";
 import { deliveryEvent, withEnv } from "../webhook/delivery-event.ts";
 import { subsetDiff, subsetMismatches } from "./compare.ts";
+import { jobsMatch } from "./fixture-given.ts";
 
 /** Something that takes a Lambda event: an Engine, or the handler exported by a built artifact. */
 export interface InvokeTarget {
   invoke(event: unknown, context?: { getRemainingTimeInMillis(): number; awsRequestId?: string }): Promise<unknown>;
+}
+
+/** What a target factory learns about the run: the fixture's clock (the job queue's, when it has one). */
+export interface FixtureRunContext {
+  now: () => number;
 }
 
 export interface FixtureResult {
@@ -109,7 +115,7 @@ export class FixtureHarness {
    * webhook delivery, or `deliveries`) all go to the same target, in order.
    */
   async run(
-    target: InvokeTarget | ((fixture: Fixture) => InvokeTarget | Promise<InvokeTarget>),
+    target: InvokeTarget | ((fixture: Fixture, run: FixtureRunContext) => InvokeTarget | Promise<InvokeTarget>),
     fixture: Fixture,
     opts: { settleMs?: number; timeoutMs?: number } = {},
   ): Promise<FixtureResult> {
@@ -126,9 +132,15 @@ export class FixtureHarness {
     let ack: unknown;
     const answers: unknown[] = [];
     let injected = 0;
+    let t: InvokeTarget | undefined;
     try {
-      const t = typeof target === "function" ? await target(fixture) : target;
-      for (const [i, step] of steps.entries()) {
+      try {
+        t = typeof target === "function" ? await target(fixture, { now: () => queue?.now() ?? Date.now() }) : target;
+      } catch (err) {
+        // A fixture whose `given` cannot be set up (an unknown quota) fails with the reason.
+        failures.push(`the fixture could not be set up: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      for (const [i, step] of (t ? steps : []).entries()) {
         const label = steps.length > 1 ? `step ${i + 1}: ` : "";
         if (step.miFault) {
           this.mi.inject(step.miFault);
@@ -147,7 +159,7 @@ export class FixtureHarness {
                 : step.webhook !== undefined
                   ? deliveryEvent(step.webhook, { ...process.env })
                   : this.miRequest(fixture, step.request ?? {});
-            answer = await t.invoke(event, { getRemainingTimeInMillis: () => 30_000, awsRequestId: `fixture-${i + 1}` });
+            answer = await t!.invoke(event, { getRemainingTimeInMillis: () => 30_000, awsRequestId: `fixture-${i + 1}` });
           } catch (err) {
             failures.push(`${label}the target threw instead of answering: ${err instanceof Error ? err.message : String(err)}`);
             answers.push(undefined);
@@ -159,8 +171,8 @@ export class FixtureHarness {
         if (queue) {
           // The jobs this step queued, and the ones due now run, as Lambda's SQS event source would.
           const jobs: QueuedJob[] = [];
-          failures.push(...(await queue.runDue(t, (j) => jobs.push(...j))).map((m) => label + m));
-          if (expected.jobs !== undefined && JSON.stringify(jobs) !== JSON.stringify(expected.jobs.map(({ operation, delaySeconds }) => ({ operation, delaySeconds })))) {
+          failures.push(...(await queue.runDue(t!, (j) => jobs.push(...j))).map((m) => label + m));
+          if (expected.jobs !== undefined && !jobsMatch(expected.jobs, jobs)) {
             failures.push(`${label}jobs queued: ${JSON.stringify(jobs)}, expected ${JSON.stringify(expected.jobs)}`);
           }
         }

@@ -23,6 +23,8 @@ export interface Fixture {
   settings?: Record<string, unknown>;
   /** Test-only environment (webhook secrets, C2C_CONNECTOR_ID), set for the fixture's run. */
   env?: Record<string, string>;
+  /** The state the fixture starts from (engine target): see engine/testing/fixture-given.ts. */
+  given?: FixtureGiven;
   vendor: Exchange[];
   expect: {
     ack?: Record<string, unknown>;
@@ -31,6 +33,18 @@ export interface Fixture {
     vendorRequests?: "exact" | "subset";
   };
 }
+
+/** A job a step is expected to queue: its delay exactly, or within bounds (a delay that depends on the clock). */
+export interface ExpectedJob {
+  operation: QueuedJob["operation"];
+  delaySeconds: number | { min?: number; max?: number };
+}
+
+export interface FixtureGiven {
+  /** Requests already counted this minute, by quota: `api`, or the name of a call with a `quota`. */
+  quotaUsed?: Record<string, number>;
+}
+
 
 /** A webhook delivery the runner turns into a Lambda function URL (or API Gateway REST) event. */
 export interface WebhookDelivery {
@@ -70,7 +84,7 @@ export interface FixtureStep {
     /** The answer to a poll tick (subset), e.g. `{ users: 1 }`. */
     round?: Record<string, unknown>;
     /** Exactly the jobs the step put on the job queue, in order (jobs they queued included). */
-    jobs?: QueuedJob[];
+    jobs?: ExpectedJob[];
   };
 }
 
@@ -123,6 +137,7 @@ export async function loadFixture(file: string): Promise<Fixture> {
   };
   if (raw.webhook !== undefined) fixture.webhook = await resolveWebhook(raw.webhook, base);
   if (raw.env !== undefined) fixture.env = raw.env;
+  if (raw.given !== undefined) fixture.given = raw.given;
   if (Array.isArray(raw.deliveries)) {
     fixture.deliveries = [];
     for (const step of raw.deliveries) {
