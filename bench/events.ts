@@ -13,6 +13,7 @@ import { writeFile } from "node:fs/promises";
 import { Session } from "node:inspector/promises";
 import { createInterface } from "node:readline";
 import path from "node:path";
+import { PerformanceObserver } from "node:perf_hooks";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { build } from "esbuild";
 import { LOCAL_TEST_CREDENTIALS } from "../engine/local/mi-emulator.ts";
@@ -27,6 +28,9 @@ export interface EventsRun {
   failed: number;
   perSecond: number;
   cpuMicrosPerEvent: number;
+  /** Garbage collection in this process during the run: pauses per 1,000 events and µs per event. */
+  gcPer1000Events: number;
+  gcMicrosPerEvent: number;
 }
 
 export interface EventsOptions {
@@ -62,6 +66,15 @@ async function timed(send: (e: SendConnectorEventInput) => Promise<unknown>, sec
   let sent = 0;
   let failed = 0;
   const deadline = performance.now() + seconds * 1000;
+  let gcCount = 0;
+  let gcMs = 0;
+  const gc = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      gcCount++;
+      gcMs += entry.duration;
+    }
+  });
+  gc.observe({ entryTypes: ["gc"] });
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(
@@ -77,7 +90,11 @@ async function timed(send: (e: SendConnectorEventInput) => Promise<unknown>, sec
     }),
   );
   const cpu = process.cpuUsage(cpu0);
-  return { sent, failed, perSecond: sent / ((performance.now() - t0) / 1000), cpuMicrosPerEvent: (cpu.user + cpu.system) / Math.max(1, sent) };
+  const wallMs = performance.now() - t0;
+  await new Promise((r) => setImmediate(r)); // the observer hears of the last pauses asynchronously
+  gc.disconnect();
+  const per = Math.max(1, sent);
+  return { sent, failed, perSecond: sent / (wallMs / 1000), cpuMicrosPerEvent: (cpu.user + cpu.system) / per, gcPer1000Events: (gcCount * 1000) / per, gcMicrosPerEvent: (gcMs * 1000) / per };
 }
 
 async function profiled(run: () => Promise<EventsRun>, file?: string): Promise<ProfileSummary & { events: number }> {
@@ -181,7 +198,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const line = (name: string) => {
     const xs = r.runs[name]!;
     const med = (k: keyof EventsRun) => [...xs.map((x) => x[k] as number)].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!.toFixed(0);
-    return `${name.padEnd(6)} events/s ${xs.map((x) => x.perSecond.toFixed(0)).join(" / ")} (median ${med("perSecond")}); CPU µs/event ${xs.map((x) => x.cpuMicrosPerEvent.toFixed(0)).join(" / ")} (median ${med("cpuMicrosPerEvent")}); failed ${xs.reduce((s, x) => s + x.failed, 0)}`;
+    return `${name.padEnd(6)} events/s ${xs.map((x) => x.perSecond.toFixed(0)).join(" / ")} (median ${med("perSecond")}); CPU µs/event ${xs.map((x) => x.cpuMicrosPerEvent.toFixed(0)).join(" / ")} (median ${med("cpuMicrosPerEvent")}); GC per 1000 events ${xs.map((x) => x.gcPer1000Events.toFixed(2)).join(" / ")}, GC µs/event ${xs.map((x) => x.gcMicrosPerEvent.toFixed(1)).join(" / ")}; failed ${xs.reduce((s, x) => s + x.failed, 0)}`;
   };
   const ratios = r.runs.engine!.map((e, i) => e.cpuMicrosPerEvent / r.runs.floor![i]!.cpuMicrosPerEvent).sort((a, b) => a - b);
   console.log(`${line("engine")}\n${line("floor")}\nengine/floor CPU per event, run by run: median ${ratios[Math.floor(ratios.length / 2)]!.toFixed(2)} (${ratios[0]!.toFixed(2)}-${ratios[ratios.length - 1]!.toFixed(2)})\nrejected by the emulator: ${r.rejectedByEmulator}`);

@@ -35,6 +35,7 @@ export class SigV4Signer {
   private cached?: { scopeDate: string; accessKeyId: string; secretAccessKey: string; key: KeyObject };
   /** x-amz-date of the last second signed in: formatting a date costs more than the rest of the headers. */
   private stamp = { second: NaN, amzDate: "" };
+  private readonly canonicalPaths = new Map<string, string>();
 
   constructor(
     private readonly service: string,
@@ -55,14 +56,25 @@ export class SigV4Signer {
 
     const names = Object.keys(headers).sort();
     let canonicalHeaders = "";
-    for (const name of names) canonicalHeaders += `${name}:${headers[name]!.trim().replace(/\s+/g, " ")}\n`;
+    for (const name of names) canonicalHeaders += `${name}:${canonicalValue(headers[name]!)}\n`;
     const signedHeaders = names.join(";");
-    const canonicalRequest = `${input.method}\n${canonicalPath(input.path)}\n${input.query ? canonicalQuery(input.query) : ""}\n${canonicalHeaders}\n${signedHeaders}\n${payloadHash}`;
+    const canonicalRequest = `${input.method}\n${this.canonicalPathOf(input.path)}\n${input.query ? canonicalQuery(input.query) : ""}\n${canonicalHeaders}\n${signedHeaders}\n${payloadHash}`;
     const scope = `${scopeDate}/${this.region}/${this.service}/aws4_request`;
     const stringToSign = `AWS4-HMAC-SHA256\n${amzDate}\n${scope}\n${sha256Hex(canonicalRequest)}`;
     const signature = createHmac("sha256", this.signingKey(scopeDate, credentials)).update(stringToSign, "utf8").digest("hex");
     headers.authorization = `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`;
     return headers;
+  }
+
+  /** The canonical form of a request path, kept per path: an event's path is its connector's, always the same. */
+  private canonicalPathOf(path: string): string {
+    let canonical = this.canonicalPaths.get(path);
+    if (canonical === undefined) {
+      if (this.canonicalPaths.size >= MAX_CACHED_PATHS) this.canonicalPaths.clear();
+      canonical = canonicalPath(path);
+      this.canonicalPaths.set(path, canonical);
+    }
+    return canonical;
   }
 
   /** 20260101T120000Z, formatted once per second. */
@@ -86,6 +98,17 @@ export class SigV4Signer {
     this.cached = { scopeDate, accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, key };
     return key;
   }
+}
+
+/** Paths whose canonical form a signer keeps (control-plane GETs of `c2c deploy` vary; events do not). */
+const MAX_CACHED_PATHS = 256;
+
+/** Whitespace SigV4 folds in a header value: leading or trailing, a run of two, or any but a space. */
+const FOLDABLE = /^\s|\s$|\s\s|[^\S ]/;
+
+/** Trimmed, each whitespace run one space; most values have none, and are returned as they are. */
+function canonicalValue(value: string): string {
+  return FOLDABLE.test(value) ? value.trim().replace(/\s+/g, " ") : value;
 }
 
 /**

@@ -82,6 +82,24 @@ describe("lean SigV4 signer, cached parts", () => {
     expect(() => at("not a date")).toThrow(RangeError);
   });
 
+  it("folds whitespace in header values as smithy does, and signs a repeated path as the first time", async () => {
+    const signer = new SigV4Signer(SERVICE, REGION);
+    const now = new Date("2026-12-01T19:30:45.123Z");
+    const values = ["plain", "  lead", "trail  ", "in  side", "tab\there", "new\nline", " a \t b  c ", "x"];
+    for (const value of values) {
+      for (let round = 0; round < 2; round++) {
+        const path = "/base/connector-event/a%20b";
+        const headers = { "content-type": "application/json", "x-extra": value };
+        const ours = signer.sign({ method: "POST", host: "h.example", path, headers, body: "{}" }, LOCAL_TEST_CREDENTIALS, now);
+        const smithy = await new SignatureV4({ service: SERVICE, region: REGION, credentials: LOCAL_TEST_CREDENTIALS, sha256: Hash.bind(null, "sha256") }).sign(
+          new HttpRequest({ method: "POST", protocol: "https:", hostname: "h.example", path, headers: { ...headers, host: "h.example" }, body: "{}" }),
+          { signingDate: now },
+        );
+        expect(ours.authorization).toBe(smithy.headers.authorization);
+      }
+    }
+  });
+
   it("hashes as createHash does, for ASCII, non-ASCII and empty text", () => {
     for (const text of ["", '{"a":1}', "ä  b ü € 😀", "x".repeat(100_000)]) {
       expect(sha256Hex(text)).toBe(createHash("sha256").update(text, "utf8").digest("hex"));
