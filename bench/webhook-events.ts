@@ -6,7 +6,7 @@
  * so its CPU is the connector's alone. `tsx bench/webhook-events.ts [--cpu-prof]` runs it alone.
  */
 import { spawn } from "node:child_process";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { createInterface } from "node:readline";
 import path from "node:path";
@@ -115,7 +115,12 @@ export async function webhookEvents(opts: { runs: number; seconds: number; concu
       try {
         await runChild(["--cpu-prof", "--cpu-prof-dir", dir], { ...env, BENCH_RUNS: "1" });
         const file = (await readdir(dir)).find((f) => f.endsWith(".cpuprofile"));
-        if (file) profile = summarizeProfile(JSON.parse(await readFile(path.join(dir, file), "utf8")), ROOT);
+        if (file) {
+          const raw = await readFile(path.join(dir, file), "utf8");
+          // The whole profile, for DevTools or a closer look: BENCH_WEBHOOK_PROFILE_FILE=/tmp/webhooks.cpuprofile.
+          if (process.env.BENCH_WEBHOOK_PROFILE_FILE) await writeFile(process.env.BENCH_WEBHOOK_PROFILE_FILE, raw);
+          profile = summarizeProfile(JSON.parse(raw), ROOT);
+        }
       } finally {
         await rm(dir, { recursive: true, force: true });
       }

@@ -50,9 +50,16 @@ export class Deadline {
     const cap = capMs === undefined ? Infinity : Math.max(0, finiteOr(capMs, 0));
     const ms = Math.min(this.remainingMs(), cap);
     if (ms <= 0) return AbortSignal.abort(new DOMException("The time budget is used up", "TimeoutError"));
+    // Without a cap every caller gets the deadline's one signal: each AbortSignal.timeout is a
+    // timer and a GC-tracked signal that live until it fires, so one per event part of a large
+    // discovery or delivery adds up (several µs each). The deadline is absolute, so it is the same.
     // Node timers overflow above 2^31-1 ms and would fire at once.
+    if (capMs === undefined) return (this.whole ??= AbortSignal.timeout(Math.min(ms, MAX_TIMER_MS)));
     return AbortSignal.timeout(Math.min(ms, MAX_TIMER_MS));
   }
+
+  /** The uncapped signal, made on first use. */
+  private whole?: AbortSignal;
 
   /** A sub-budget: at most `ms`, never beyond this deadline. */
   child(ms: number): Deadline {

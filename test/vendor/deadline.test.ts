@@ -59,4 +59,22 @@ describe("Deadline", () => {
     await new Promise((r) => setTimeout(r, 60));
     expect(s.aborted).toBe(true);
   });
+
+  it("gives every uncapped caller the deadline's one signal (a timer per deadline, not per event), which aborts at the deadline", async () => {
+    const d = Deadline.after(30);
+    const first = d.signal();
+    expect(d.signal()).toBe(first);
+    expect(d.signal(10_000)).not.toBe(first); // a cap is a timer of its own
+    expect(first.aborted).toBe(false);
+    await new Promise((r) => setTimeout(r, 80));
+    expect(first.aborted).toBe(true);
+    expect(d.signal().aborted).toBe(true);
+
+    const c = clock();
+    const spent = Deadline.after(10, c.now);
+    const early = spent.signal();
+    c.advance(10);
+    expect(spent.signal().aborted).toBe(true); // used up by its clock: aborted at once
+    expect(early.aborted).toBe(false); // the timer made earlier still runs to the real deadline
+  });
 });
