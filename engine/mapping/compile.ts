@@ -223,8 +223,9 @@ class BundleCompiler {
     if (f.idempotent === true) compiled.idempotent = true;
     if (f.batch !== undefined) compiled.batch = "items" in f.batch && f.batch.items !== undefined ? { items: f.batch.items, max: f.batch.max ?? 100 } : { merge: "deep" };
     if (f.errors?.length) compiled.errors = this.errorRules(f.errors, fieldPath(call, "errors"));
-    // Counted per named call: every `use:` of it shares one count.
-    if (f.quota) compiled.quota = compileQuota(`call:${call.uses[0] ?? compiled.name}`, f.quota);
+    // Counted per named call that declares it: every `use:` of it shares one count, also through
+    // a call that itself uses it (the name is the declaring call's, not the outermost one's).
+    if (f.quota) compiled.quota = compileQuota(`call:${quotaOwner(call) ?? compiled.name}`, f.quota);
     return compiled;
   }
 
@@ -489,6 +490,12 @@ export function substituteSettings(text: string, settings: Record<string, unknow
 /** Names of the `{settings.x}` placeholders in a text. */
 export function settingPlaceholders(text: string): string[] {
   return [...text.matchAll(SETTING_PLACEHOLDER)].map((m) => m[1]);
+}
+
+/** The named call whose `quota` this call carries (the one that declares it), or its outermost `use`. */
+function quotaOwner(call: ResolvedCall): string | undefined {
+  const at = call.origin.get("quota");
+  return at?.[0] === "calls" && typeof at[1] === "string" ? at[1] : call.uses[0];
 }
 
 function compileQuota(name: string, q: NonNullable<ConnectorMapping["api"]["quota"]>): CompiledQuota {

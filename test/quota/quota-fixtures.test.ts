@@ -10,7 +10,7 @@ import { mkdtemp, mkdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadBundleOrThrow } from "../../engine/mapping/bundle.ts";
+import { loadBundleOrThrow, validateMappingText } from "../../engine/mapping/bundle.ts";
 import { checkFixtures } from "../../engine/mapping/fixture-check.ts";
 import { bundleQuotas } from "../../engine/quota/bundle-quotas.ts";
 import { engineTarget } from "../../engine/testing/engine-target.ts";
@@ -35,6 +35,39 @@ describe("a named call's quota", () => {
     expect(Object.fromEntries(bundleQuotas(st))).toEqual({ listLocations: locations });
     const nest = await loadBundleOrThrow("mappings/nest");
     expect(Object.fromEntries(bundleQuotas(nest))).toEqual({ executeCommand: { name: "call:executeCommand", requestsPerMinute: 10, per: "user" } });
+  });
+
+  it("is counted under the call that declares it, also through a call that uses it", () => {
+    const text = `apiVersion: c2c.mapping/v1
+vendor: { id: layered, name: Layered }
+api: { baseUrl: "https://api.layered.test" }
+calls:
+  listHomes: { method: GET, path: /homes, quota: { requestsPerMinute: 30 } }
+  listHomesWithRooms: { use: listHomes, query: { include: "'rooms'" } }
+operations:
+  activateUser:
+    requests: [{ use: listHomesWithRooms, name: homes }]
+    userId: "responses.homes.owner"
+  discoverDevices:
+    requests: [{ use: listHomes, name: homes }]
+    list: { method: GET, path: /devices }
+    devices: devices
+    userId: "responses.homes.owner"
+    device: { id: id }
+profiles:
+  p:
+    match: "true"
+    endpoints:
+      - id: "1"
+        deviceTypes: [On/Off Plug-in Unit]
+        clusters: { OnOff: { attributes: { OnOff: "on" } } }
+`;
+    const { bundle, diagnostics } = validateMappingText(text, "layered/connector.yaml");
+    expect(diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    const homes = { name: "call:listHomes", requestsPerMinute: 30, per: "user" };
+    expect(bundle!.operations.activateUser.requests[0].quota).toEqual(homes);
+    expect(bundle!.operations.discoverDevices.requests[0].quota).toEqual(homes);
+    expect(Object.fromEntries(bundleQuotas(bundle!))).toEqual({ listHomes: homes });
   });
 });
 
