@@ -21,8 +21,11 @@ export function engineTarget(
     const b = fixture.settings ? { ...bundle, settings: { ...bundle.settings, ...fixture.settings } } : bundle;
     const logger = new RedactingLogger(opts.logs ? memorySink(opts.logs) : () => {});
     // The fixture's clock (the job queue's, which only `wait` steps move) is the engine's too:
-    // quota minutes and delays pass with the fixture's waits, never slept.
-    const now = run?.now ?? Date.now;
+    // quota minutes and delays pass with the fixture's waits, never slept. A fixture that starts
+    // from a given state and has no queue stops the clock at its start, so the quota minute its
+    // counts were written in cannot end under it.
+    const startedAt = Date.now();
+    const now = run?.now ?? (fixture.given ? () => startedAt : Date.now);
     const store = new MemoryStateStore({ now });
     await applyGiven(b, fixture, store, FIXTURE_TOKEN, now);
     const engine = createEngine(b, { store, logger, now, ...senderKeys(b, fixture), ...opts.overrides });

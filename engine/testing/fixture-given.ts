@@ -14,16 +14,14 @@ import type { ExpectedJob, Fixture } from "./fixtures.ts";
 import type { QueuedJob } from "./fixture-job-queue.ts";
 
 /**
- * Counts the fixture's `given.quotaUsed` into `store`. A count written in the last two seconds
- * of a clock minute would move to the previous minute's weight before the first call: then this
- * waits for the next minute to begin, so the fixture sees exactly the count it names.
+ * Counts the fixture's `given.quotaUsed` into `store`, in the minute of `now`: the fixture's
+ * clock, which does not move under it (the engine target stops it, or only `wait` steps move it),
+ * so the fixture sees exactly the count it names.
  */
 export async function applyGiven(bundle: CompiledBundle, fixture: Fixture, store: StateStore, token: string, now: () => number = Date.now): Promise<void> {
   const used = fixture.given?.quotaUsed;
   if (!used || Object.keys(used).length === 0) return;
   const quotas = bundleQuotas(bundle);
-  const msLeft = 60_000 - (now() % 60_000);
-  if (msLeft < 2000) await new Promise((r) => setTimeout(r, msLeft + 5));
   const gate = new QuotaGate(store, bundle.vendor.id, now);
   const credentials = JSON.stringify(vendorAuth(bundle, { auth: "token" } as CompiledCall, material(fixture, token)));
   for (const [name, count] of Object.entries(used)) {

@@ -21,9 +21,9 @@ export interface InvokeTarget {
   invoke(event: unknown, context?: { getRemainingTimeInMillis(): number; awsRequestId?: string }): Promise<unknown>;
 }
 
-/** What a target factory learns about the run: the fixture's clock (the job queue's, when it has one). */
+/** What a target factory learns about the run: the fixture's clock, when it has one (its job queue's). */
 export interface FixtureRunContext {
-  now: () => number;
+  now?: () => number;
 }
 
 export interface FixtureResult {
@@ -135,7 +135,7 @@ export class FixtureHarness {
     let t: InvokeTarget | undefined;
     try {
       try {
-        t = typeof target === "function" ? await target(fixture, { now: () => queue?.now() ?? Date.now() }) : target;
+        t = typeof target === "function" ? await target(fixture, queue ? { now: () => queue.now() } : {}) : target;
       } catch (err) {
         // A fixture whose `given` cannot be set up (an unknown quota) fails with the reason.
         failures.push(`the fixture could not be set up: ${err instanceof Error ? err.message : String(err)}`);
