@@ -44,6 +44,8 @@ export interface EventsOptions {
   region: string;
   /** One more engine run under the V8 profiler, summarised. */
   profile?: boolean;
+  /** More senders measured side by side: "name=module.mjs,..." (see eventsPerSecond). */
+  compare?: string;
 }
 
 /** A DEVICE_EVENT as the engine's publishers hand it to the client: one OnOff change. */
@@ -127,15 +129,29 @@ export async function eventsPerSecond(opts: EventsOptions) {
     process.env.AWS_SECRET_ACCESS_KEY ??= LOCAL_TEST_CREDENTIALS.secretAccessKey;
     const floor = (await import(pathToFileURL(opts.floorModule).href + "?events")) as { sendConnectorEvent: (id: string, e: unknown) => Promise<void> };
     const engine = (await import(pathToFileURL(opts.engineModule).href)) as typeof import("./events-engine.ts");
-    const senders = {
+    const senders: Record<string, (e: SendConnectorEventInput) => Promise<unknown>> = {
       engine: engine.eventSender(url, opts.region),
       floor: (e: SendConnectorEventInput) => floor.sendConnectorEvent(e.ConnectorId, { ...e, ConnectorId: undefined }),
     };
-    const results: Record<string, EventsRun[]> = { engine: [], floor: [] };
+    // More senders side by side, e.g. a build of an earlier commit: name=module.mjs,... (a module
+    // exporting eventSender as bench/events-engine.ts does, or sendConnectorEvent as the floor does).
+    for (const entry of (opts.compare ?? "").split(",").filter(Boolean)) {
+      const [name, file] = entry.split("=") as [string, string];
+      const m = await import(pathToFileURL(path.resolve(file)).href);
+      senders[name] = m.eventSender ? m.eventSender(url, opts.region) : (e: SendConnectorEventInput) => m.sendConnectorEvent(e.ConnectorId, { ...e, ConnectorId: undefined });
+    }
+    const results: Record<string, EventsRun[]> = Object.fromEntries(Object.keys(senders).map((n) => [n, []]));
     // Warm-up: sockets, and the JIT of both processes (the emulator compiles its checks on first use).
     for (let i = 0; i < 3; i++) for (const send of Object.values(senders)) await timed(send, 0.5, opts.concurrency);
-    // Interleaved, so machine noise hits both alike.
-    for (let i = 0; i < opts.runs; i++) for (const [name, send] of Object.entries(senders)) results[name]!.push(await timed(send, opts.seconds, opts.concurrency));
+    // Interleaved, and who goes first rotates: machine noise, and the garbage one sender leaves for
+    // the next one's collections, hit every sender alike.
+    const names = Object.keys(senders);
+    for (let i = 0; i < opts.runs; i++) {
+      for (let k = 0; k < names.length; k++) {
+        const name = names[(i + k) % names.length]!;
+        results[name]!.push(await timed(senders[name]!, opts.seconds, opts.concurrency));
+      }
+    }
     // The whole profiles, for DevTools or a closer look: BENCH_PROFILE_FILE=/tmp/events.cpuprofile
     // (the floor's beside it, with .floor before the extension).
     const file = process.env.BENCH_PROFILE_FILE;
@@ -194,14 +210,14 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const out = path.join(ROOT, "dist", "bench");
   const [floorModule, engineModule] = await Promise.all([buildFloor(out), buildEventSender(out)]);
     // BENCH_EVENTS_RUNS / BENCH_EVENTS_SECONDS: many short interleaved runs read better on a busy machine.
-  const r = await eventsPerSecond({ floorModule, engineModule, runs: Number(process.env.BENCH_EVENTS_RUNS ?? 3), seconds: Number(process.env.BENCH_EVENTS_SECONDS ?? 2), concurrency: 32, region: "us-east-1", profile: process.argv.includes("--cpu-prof") });
+  const r = await eventsPerSecond({ floorModule, engineModule, runs: Number(process.env.BENCH_EVENTS_RUNS ?? 3), seconds: Number(process.env.BENCH_EVENTS_SECONDS ?? 2), concurrency: 32, region: "us-east-1", profile: process.argv.includes("--cpu-prof"), compare: process.env.BENCH_EVENTS_COMPARE });
   const line = (name: string) => {
     const xs = r.runs[name]!;
     const med = (k: keyof EventsRun) => [...xs.map((x) => x[k] as number)].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!.toFixed(0);
-    return `${name.padEnd(6)} events/s ${xs.map((x) => x.perSecond.toFixed(0)).join(" / ")} (median ${med("perSecond")}); CPU µs/event ${xs.map((x) => x.cpuMicrosPerEvent.toFixed(0)).join(" / ")} (median ${med("cpuMicrosPerEvent")}); GC per 1000 events ${xs.map((x) => x.gcPer1000Events.toFixed(2)).join(" / ")}, GC µs/event ${xs.map((x) => x.gcMicrosPerEvent.toFixed(1)).join(" / ")}; failed ${xs.reduce((s, x) => s + x.failed, 0)}`;
+    return `${name.padEnd(7)} events/s ${xs.map((x) => x.perSecond.toFixed(0)).join(" / ")} (median ${med("perSecond")}); CPU µs/event ${xs.map((x) => x.cpuMicrosPerEvent.toFixed(0)).join(" / ")} (median ${med("cpuMicrosPerEvent")}); GC per 1000 events ${xs.map((x) => x.gcPer1000Events.toFixed(2)).join(" / ")}, GC µs/event ${xs.map((x) => x.gcMicrosPerEvent.toFixed(1)).join(" / ")}; failed ${xs.reduce((s, x) => s + x.failed, 0)}`;
   };
   const ratios = r.runs.engine!.map((e, i) => e.cpuMicrosPerEvent / r.runs.floor![i]!.cpuMicrosPerEvent).sort((a, b) => a - b);
-  console.log(`${line("engine")}\n${line("floor")}\nengine/floor CPU per event, run by run: median ${ratios[Math.floor(ratios.length / 2)]!.toFixed(2)} (${ratios[0]!.toFixed(2)}-${ratios[ratios.length - 1]!.toFixed(2)})\nrejected by the emulator: ${r.rejectedByEmulator}`);
+  console.log(`${Object.keys(r.runs).map(line).join("\n")}\nengine/floor CPU per event, run by run: median ${ratios[Math.floor(ratios.length / 2)]!.toFixed(2)} (${ratios[0]!.toFixed(2)}-${ratios[ratios.length - 1]!.toFixed(2)})\nrejected by the emulator: ${r.rejectedByEmulator}`);
   if (r.profile) console.log(JSON.stringify(r.profile, null, 1));
   if (r.floorProfile) console.log(`profiled events: engine ${r.profile?.events}, floor ${r.floorProfile.events}`);
   process.exit(0);
