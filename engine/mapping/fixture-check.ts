@@ -43,16 +43,22 @@ export async function checkFixtures(bundleDir: string, mapping?: unknown): Promi
   return diagnostics;
 }
 
-/** Names `given.quotaUsed` may use: `api` for api.quota, and every named call with its own quota. */
-export function declaredQuotas(mapping: unknown): string[] {
+/**
+ * Quotas `given.quotaUsed` may name: `api` for api.quota, and every named call with its own quota;
+ * `perMinute` says whether it counts requests per minute (what a preset sets).
+ */
+export function declaredQuotas(mapping: unknown): Array<{ name: string; perMinute: boolean }> {
   if (!isRecord(mapping)) return [];
-  const names: string[] = [];
-  if (isRecord(mapping.api) && mapping.api.quota !== undefined) names.push("api");
-  if (isRecord(mapping.calls)) for (const [name, call] of Object.entries(mapping.calls)) if (isRecord(call) && call.quota !== undefined) names.push(name);
-  return names;
+  const out: Array<{ name: string; perMinute: boolean }> = [];
+  const add = (name: string, quota: unknown) => {
+    if (quota !== undefined) out.push({ name, perMinute: isRecord(quota) && quota.requestsPerMinute !== undefined });
+  };
+  if (isRecord(mapping.api)) add("api", mapping.api.quota);
+  if (isRecord(mapping.calls)) for (const [name, call] of Object.entries(mapping.calls)) if (isRecord(call)) add(name, call.quota);
+  return out;
 }
 
-async function checkFixtureFile(absPath: string, quotas?: string[]): Promise<Diagnostic[]> {
+async function checkFixtureFile(absPath: string, quotas?: Array<{ name: string; perMinute: boolean }>): Promise<Diagnostic[]> {
   const loaded = await loadYamlFile(resolve(absPath));
   if (loaded.diagnostics.length > 0) return loaded.diagnostics;
   const diagnostics = checkAgainstSchema(fixtureSchema, loaded.value, loaded);
@@ -74,8 +80,15 @@ async function checkFixtureFile(absPath: string, quotas?: string[]): Promise<Dia
   const used = isRecord(fixture.given) && isRecord(fixture.given.quotaUsed) ? fixture.given.quotaUsed : undefined;
   if (used && quotas) {
     for (const name of Object.keys(used)) {
-      if (quotas.includes(name)) continue;
-      const hint = quotas.length ? `this bundle's quotas: ${quotas.join(", ")}` : "this bundle declares no quota (api.quota, or `quota` on a call)";
+      const quota = quotas.find((q) => q.name === name);
+      if (quota?.perMinute) continue;
+      if (quota) {
+        // A preset is a count of this minute's requests; open requests are held while calls run.
+        diagnostics.push(at(loaded, ["given", "quotaUsed", name], "fixture/quota-without-rate", `given.quotaUsed names ${JSON.stringify(name)}, a quota without requestsPerMinute: there is no per-minute count to preset`, "quotaUsed presets requests per minute; open requests at once cannot be preset"));
+        continue;
+      }
+      const names = quotas.map((q) => q.name);
+      const hint = names.length ? `this bundle's quotas: ${names.join(", ")}` : "this bundle declares no quota (api.quota, or `quota` on a call)";
       diagnostics.push(at(loaded, ["given", "quotaUsed", name], "fixture/unknown-quota", `given.quotaUsed names ${JSON.stringify(name)}, which is not a quota of this bundle`, hint));
     }
   }

@@ -109,12 +109,16 @@ describe("fixtures over a quota", () => {
     await mkdir(join(dir, "tests"));
     await writeFile(
       join(dir, "tests", "over.yaml"),
-      "name: over\ngiven:\n  quotaUsed:\n    listLocations: 100\n    listRooms: 5\nrequest: { header: {}, payload: { operationName: AWS.ActivateUser } }\nvendor: []\nexpect: { ack: {} }\n",
+      "name: over\ngiven:\n  quotaUsed:\n    listLocations: 100\n    listRooms: 5\n    api: 1\nrequest: { header: {}, payload: { operationName: AWS.ActivateUser } }\nvendor: []\nexpect: { ack: {} }\n",
     );
-    const mapping = { api: { baseUrl: "https://x.example" }, calls: { listLocations: { method: "GET", path: "/l", quota: { requestsPerMinute: 100 } } } };
+    const mapping = {
+      api: { baseUrl: "https://x.example", quota: { openRequests: 4 } },
+      calls: { listLocations: { method: "GET", path: "/l", quota: { requestsPerMinute: 100 } } },
+    };
     const diagnostics = await checkFixtures(dir, mapping);
     expect(diagnostics.map((d) => [d.file.split("/").slice(-2).join("/"), d.line, d.col, d.rule, d.message, d.hint])).toEqual([
-      ["tests/over.yaml", 5, expect.any(Number), "fixture/unknown-quota", 'given.quotaUsed names "listRooms", which is not a quota of this bundle', "this bundle's quotas: listLocations"],
+      ["tests/over.yaml", 5, expect.any(Number), "fixture/unknown-quota", 'given.quotaUsed names "listRooms", which is not a quota of this bundle', "this bundle's quotas: api, listLocations"],
+      ["tests/over.yaml", 6, expect.any(Number), "fixture/quota-without-rate", 'given.quotaUsed names "api", a quota without requestsPerMinute: there is no per-minute count to preset', "quotaUsed presets requests per minute; open requests at once cannot be preset"],
     ]);
     const st = await loadBundleOrThrow("mappings/smartthings");
     const fixture = await loadFixture("mappings/smartthings/tests/activate-user-over-quota.yaml");
