@@ -70,6 +70,8 @@ export class SendConnectorEventClient implements EventSink {
   private readonly endpoint: ResolvedEndpoint;
   private readonly signer: SigV4Signer;
   private readonly credentials: CredentialsProvider;
+  /** The provider's answer when it has one without waiting (the environment's keys), else undefined. */
+  private readonly credentialsNow?: () => AwsCredentials | undefined;
   private readonly maxAttempts: number;
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
@@ -89,6 +91,7 @@ export class SendConnectorEventClient implements EventSink {
     this.endpoint = resolveEventEndpoint(endpointOptionsFromEnv(options));
     this.signer = new SigV4Signer(SIGNING_NAME, this.endpoint.signingRegion);
     this.credentials = options.credentials ?? environmentFirstProvider();
+    this.credentialsNow = (this.credentials as Partial<EnvironmentFirstProvider>).now;
     this.maxAttempts = Math.max(1, Math.floor(options.maxAttempts ?? 4));
     this.baseDelayMs = options.baseDelayMs ?? 100;
     this.maxDelayMs = options.maxDelayMs ?? 20_000;
@@ -106,12 +109,24 @@ export class SendConnectorEventClient implements EventSink {
     return this.endpoint.url.toString();
   }
 
-  async send(input: SendConnectorEventInput, options: { signal?: AbortSignal } = {}): Promise<SendConnectorEventOutput> {
-    const { events, problems } = normalizeEvent(input); // throws InvalidEventError: nothing is sent
-    if (problems.length > 0) this.logger.warn("SendConnectorEvent normalized", { eventOperation: input.Operation, traceId: input.TraceId, problems });
+  send(input: SendConnectorEventInput, options: { signal?: AbortSignal } = {}): Promise<SendConnectorEventOutput> {
+    let events: SendConnectorEventInput[];
+    try {
+      const normalized = normalizeEvent(input); // throws InvalidEventError: nothing is sent
+      events = normalized.events;
+      if (normalized.problems.length > 0) this.logger.warn("SendConnectorEvent normalized", { eventOperation: input.Operation, traceId: input.TraceId, problems: normalized.problems });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    // One event (nearly every one): its send is the answer, without an async wrapper around it.
+    return events.length === 1 ? this.sendOne(events[0]!, options.signal) : this.sendEach(events, options.signal);
+  }
+
+  /** The parts of a split event, in order; the answer is the first part's. */
+  private async sendEach(events: SendConnectorEventInput[], signal?: AbortSignal): Promise<SendConnectorEventOutput> {
     let first: SendConnectorEventOutput | undefined;
     for (const event of events) {
-      const output = await this.sendOne(event, options.signal);
+      const output = await this.sendOne(event, signal);
       first ??= output;
     }
     return first!;
@@ -129,7 +144,8 @@ export class SendConnectorEventClient implements EventSink {
       let retryAfterMs: number | undefined;
       try {
         // Signed anew on each attempt: a fresh x-amz-date, and credentials may have rotated.
-        const headers = this.signer.sign({ method: "POST", host: this.host, path, headers: JSON_CONTENT, body }, await this.credentials());
+        const credentials = this.credentialsNow?.() ?? (await this.credentials());
+        const headers = this.signer.sign({ method: "POST", host: this.host, path, headers: JSON_CONTENT, body }, credentials);
         const response = await this.transport({ method: "POST", url, headers, body, signal });
         if (response.status >= 200 && response.status < 300) {
           const output = readOutput(response, input.ConnectorId);
@@ -247,13 +263,26 @@ function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
  * rotated value is picked up); only when they are absent the Node credential chain (shared profile,
  * container and instance roles), loaded then and not at import: it is a large part of the SDK.
  */
-export function environmentFirstProvider(env: NodeJS.ProcessEnv = process.env): CredentialsProvider {
+export function environmentFirstProvider(env: NodeJS.ProcessEnv = process.env): EnvironmentFirstProvider {
   let chain: Promise<CredentialsProvider> | undefined;
-  return async () => {
+  const now = (): AwsCredentials | undefined => {
     const accessKeyId = env.AWS_ACCESS_KEY_ID;
     const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
-    if (accessKeyId && secretAccessKey) return { accessKeyId, secretAccessKey, sessionToken: env.AWS_SESSION_TOKEN || undefined };
+    return accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, sessionToken: env.AWS_SESSION_TOKEN || undefined } : undefined;
+  };
+  const provider = async () => {
+    const fromEnv = now();
+    if (fromEnv) return fromEnv;
     chain ??= import("@aws-sdk/credential-provider-node").then((m) => m.defaultProvider() as CredentialsProvider);
     return (await chain)();
   };
+  return Object.assign(provider, { now });
+}
+
+/**
+ * A credentials provider that can also answer at once when the keys are in the environment (the
+ * client then signs without waiting for a promise per request); `now()` is undefined otherwise.
+ */
+export interface EnvironmentFirstProvider extends CredentialsProvider {
+  now(): AwsCredentials | undefined;
 }

@@ -116,6 +116,16 @@ describe("credentials from the environment first", () => {
     env.AWS_SESSION_TOKEN = "";
     await expect(provider()).resolves.toEqual({ accessKeyId: "AKIDENV", secretAccessKey: "s2", sessionToken: undefined });
   });
+
+  it("answers at once from the environment (now), and says nothing when the keys are absent", () => {
+    const env: NodeJS.ProcessEnv = { AWS_ACCESS_KEY_ID: "AKIDENV", AWS_SECRET_ACCESS_KEY: "s1" };
+    const provider = environmentFirstProvider(env);
+    expect(provider.now()).toEqual({ accessKeyId: "AKIDENV", secretAccessKey: "s1", sessionToken: undefined });
+    env.AWS_SECRET_ACCESS_KEY = "rotated";
+    expect(provider.now()?.secretAccessKey).toBe("rotated");
+    delete env.AWS_ACCESS_KEY_ID;
+    expect(provider.now()).toBeUndefined();
+  });
 });
 
 describe("SendConnectorEventClient on the default transport", () => {
