@@ -7,7 +7,8 @@ import { VendorError } from "../vendor/types.ts";
 import { ack, type ConnectorResponse, type DiscoverDevicesPayload } from "../mi/protocol.ts";
 import type { Device } from "../mi/send-connector-event.ts";
 import { bindings, type EvalContext } from "../runtime/context.ts";
-import { capabilityReport, matchProfile } from "../runtime/device-model.ts";
+import { capabilityReportSteps, matchProfileSteps } from "../runtime/device-model.ts";
+import { evaluation, runSteps, type Steps } from "../runtime/steps.ts";
 import { KnownDevices, type KnownDevice } from "../events/known-devices.ts";
 import type { VendorResponse } from "../vendor/types.ts";
 import { nextLink } from "../vendor/url.ts";
@@ -35,6 +36,14 @@ export interface DiscoveryProgress {
   pendingItems?: unknown[];
   /** The listing itself is complete: only `pendingItems` remain. */
   listed?: boolean;
+  /**
+   * The page `next` starts was reported in part when the budget ran low: it is read again and its
+   * first `count` items are skipped. `lastIds` (the ids of the last items reported, oldest first)
+   * find the place again when the vendor's list moved meanwhile (devices added or removed before
+   * it). The page is read again rather than carried: a page can hold an account (tens of MB), a
+   * job record cannot.
+   */
+  skip?: { count: number; lastIds?: string[] };
 }
 
 export interface DiscoveryResult {
@@ -127,13 +136,25 @@ export async function runDiscovery(
    * the discovery (200) is known only after the next page. When the budget runs low during
    * per-device calls, what is built is reported and the remaining items are handed off.
    */
-  const build = async (items: unknown[]): Promise<boolean> => {
+  const build = async (items: unknown[], page?: { start: unknown; skipped: number }): Promise<boolean> => {
     pending ??= [];
     for (let i = 0; i < items.length; i += DEVICES_PER_EVENT) {
       // A full event goes out before more items are translated (more follow, so it is not the last).
       if (pending.length >= DEVICES_PER_EVENT) {
         await flush(pending.slice(0, DEVICES_PER_EVENT), PARTIAL_DISCOVERY_STATUS);
         pending = pending.slice(DEVICES_PER_EVENT);
+      }
+      // The budget runs low inside a big page (an account in one answer): what is built goes out,
+      // and the rest of the page is handed off, so the ACK is never late and no event goes to the outbox.
+      if (i > 0 && handOff && env.deadline.remainingMs() < HANDOFF_RESERVE_MS) {
+        if (pending.length) await flush(pending, PARTIAL_DISCOVERY_STATUS);
+        pending = [];
+        const progress: DiscoveryProgress = page
+          ? { pageIndex, next: page.start, userId, pagesFetched: pagesFetched - 1, skip: { count: page.skipped + i, lastIds: await lastIds(env, ctx, items.slice(Math.max(0, i - SKIP_IDS), i)) } }
+          : { pageIndex, next, userId, pagesFetched, pendingItems: items.slice(i), listed: !hasMore };
+        await handOff(progress);
+        result.handoff = progress;
+        return false;
       }
       const { devices, rest, unsupported, retryAfterMs } = await buildDevices(env, ctx, items.slice(i, i + DEVICES_PER_EVENT), filter, !!handOff);
       result.unsupported += unsupported;
@@ -203,20 +224,27 @@ export async function runDiscovery(
         })();
 
     let runIndex = 0;
+    /** Items of the first page already reported before a hand-off inside it (resume.skip). */
+    let skip = resume?.skip;
     for await (const page of pages) {
       // A 2xx that is not JSON is the vendor's failure (502), not an empty account.
       requireReadableBody(page, d.list.name);
       pagesFetched++;
+      /** Where this page starts, as a resume reads it: `next` before it moves on. */
+      const pageStart = next;
       if (pagination) nav = await navigate(page, runIndex++);
       else hasMore = false;
       const rctx: EvalContext = { ...ctx, response: page.body, page: pageIndex };
       userId ??= await evaluateUserId(env, rctx);
       const items = await env.evaluator.evaluate(d.devices, page.body, bindings(rctx));
-      const list = items === undefined ? [] : Array.isArray(items) ? items : [items];
+      let list = items === undefined ? [] : Array.isArray(items) ? items : [items];
+      const skipped = skip ? await skipReported(env, ctx, list, skip) : 0;
+      if (skipped) list = list.slice(skipped);
+      skip = undefined;
       // The previous page (or the devices resumed first) goes out now that more follows.
       if (pending) await flush(pending, PARTIAL_DISCOVERY_STATUS);
       pending = [];
-      if (!(await build(list))) return result;
+      if (!(await build(list, { start: pageStart, skipped }))) return result;
       result.pages++;
       pageIndex++;
       // Hand off while the listing can still be resumed cleanly: after this page, before the next.
@@ -240,6 +268,52 @@ export async function runDiscovery(
 
 /** Time kept back for reporting and handing off once the budget runs low. */
 export const HANDOFF_RESERVE_MS = 400;
+
+/** How many ids of the last items reported a hand-off inside a page keeps (to find the place again). */
+const SKIP_IDS = 8;
+
+async function lastIds(env: OperationEnv, ctx: EvalContext, items: unknown[]): Promise<string[]> {
+  const ids: string[] = [];
+  for (const item of items) {
+    const id = await itemId(env, ctx, item);
+    if (id !== undefined) ids.push(id);
+  }
+  return ids;
+}
+
+/** The item's device id, or undefined when it has none (or its expression fails: it was not reported). */
+async function itemId(env: OperationEnv, ctx: EvalContext, item: unknown): Promise<string | undefined> {
+  try {
+    const v = await env.evaluator.evaluateNow(env.bundle.operations.discoverDevices.device.id, item, bindings({ ...ctx, device: item }));
+    return v === undefined || v === null || v === "" ? undefined : String(v);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * How many items of a page read again were reported before the hand-off. Usually `count` (the
+ * item there is the last one reported). When the list moved meanwhile, the place after the
+ * latest of `lastIds` still listed: the ones after it in `lastIds` are gone, so the next item is
+ * the first not reported. When none is listed any more, the whole page is reported again:
+ * reporting a device twice is harmless, leaving one out is not.
+ */
+async function skipReported(env: OperationEnv, ctx: EvalContext, list: unknown[], skip: { count: number; lastIds?: string[] }): Promise<number> {
+  const ids = skip.lastIds ?? [];
+  if (!ids.length) return Math.min(skip.count, list.length);
+  if (skip.count <= list.length && (await itemId(env, ctx, list[skip.count - 1])) === ids.at(-1)) return skip.count;
+  const at = new Map<string, number>();
+  for (let i = 0; i < list.length; i++) {
+    const id = await itemId(env, ctx, list[i]);
+    if (id !== undefined && !at.has(id)) at.set(id, i);
+  }
+  for (let k = ids.length - 1; k >= 0; k--) {
+    const i = at.get(ids[k]!);
+    if (i !== undefined) return i + 1;
+  }
+  env.logger.warn("the vendor's list moved since the discovery was handed off: its page is reported again", { reported: skip.count });
+  return 0;
+}
 
 async function evaluateUserId(env: OperationEnv, ctx: EvalContext): Promise<string> {
   const v = await env.evaluator.evaluate(env.bundle.operations.discoverDevices.userId, ctx, bindings(ctx));
@@ -291,7 +365,10 @@ async function buildDevices(
         if (wait) await new Promise((r) => setTimeout(r, wait));
       }
       try {
-        slots[i] = await buildOne(env, ctx, items[i], filter);
+        // Without per-device calls a device is translated synchronously when its expressions allow
+        // (engine/runtime/steps.ts): no promise per device.
+        const built = fan ? buildOne(env, ctx, items[i], filter) : runSteps(env.evaluator, buildListedSteps(env, ctx, items[i], filter));
+        slots[i] = built instanceof Promise ? await built : built;
       } catch (err) {
         // Over a vendor quota: this device and those after it are read by a job once the quota has room.
         if (!(mayDefer && err instanceof VendorError && err.kind === "quota")) throw err;
@@ -310,40 +387,52 @@ async function buildDevices(
 /** Time one device's per-device calls are given before the rest is handed off. */
 export const PER_DEVICE_RESERVE_MS = 200;
 
+/** A listed item with its per-device calls (`perDevice`): calls, then the device as steps. */
 async function buildOne(env: OperationEnv, ctx: EvalContext, item: unknown, filter: Set<string>): Promise<Built | "filtered" | "unsupported"> {
   const d = env.bundle.operations.discoverDevices;
-  const idv = await env.evaluator.evaluate(d.device.id, item, bindings({ ...ctx, device: item }));
+  const id = await runSteps(env.evaluator, idSteps(env, ctx, item, filter));
+  if (typeof id !== "string") return id;
+  const dctx: EvalContext = { ...ctx, device: item, deviceId: id, responses: { ...ctx.responses } };
+  await env.calls.runAll(d.perDevice!.requests, dctx, env.deadline);
+  const device = await env.evaluator.evaluate(d.perDevice!.device, { device: item, responses: dctx.responses }, bindings(dctx));
+  if (device === undefined || device === null) return "unsupported";
+  return runSteps(env.evaluator, buildDeviceSteps(env, ctx, device, id));
+}
+
+/** A listed item that is the device itself (no per-device calls). */
+function* buildListedSteps(env: OperationEnv, ctx: EvalContext, item: unknown, filter: Set<string>): Steps<Built | "filtered" | "unsupported"> {
+  const id = yield* idSteps(env, ctx, item, filter);
+  if (typeof id !== "string") return id;
+  return yield* buildDeviceSteps(env, ctx, item, id);
+}
+
+/** The item's device id, or why it is not reported (no id; not in MI's list). */
+function* idSteps(env: OperationEnv, ctx: EvalContext, item: unknown, filter: Set<string>): Steps<string | "filtered" | "unsupported"> {
+  const idv = yield evaluation(env.bundle.operations.discoverDevices.device.id, item, bindings({ ...ctx, device: item }));
   if (idv === undefined || idv === null || idv === "") return "unsupported";
   const id = String(idv);
   if (filter.size && !filter.has(id)) return "filtered";
-  let device = item;
-  if (d.perDevice) {
-    const dctx: EvalContext = { ...ctx, device: item, deviceId: id, responses: { ...ctx.responses } };
-    await env.calls.runAll(d.perDevice.requests, dctx, env.deadline);
-    device = await env.evaluator.evaluate(d.perDevice.device, { device: item, responses: dctx.responses }, bindings(dctx));
-    if (device === undefined || device === null) return "unsupported";
-  }
-  return buildDevice(env, ctx, device, id);
+  return id;
 }
 
-async function buildDevice(env: OperationEnv, ctx: EvalContext, device: unknown, id: string): Promise<Built | "unsupported"> {
+function* buildDeviceSteps(env: OperationEnv, ctx: EvalContext, device: unknown, id: string): Steps<Built | "unsupported"> {
   const d = env.bundle.operations.discoverDevices.device;
   const dctx: EvalContext = { ...ctx, device, deviceId: id };
   const b = bindings(dctx);
-  const profile = await matchProfile(env.bundle, device, env.evaluator, dctx);
+  const profile = yield* matchProfileSteps(env.bundle, device, dctx);
   if (!profile) return "unsupported";
-  const nodeId = d.nodeId ? await env.evaluator.evaluate(d.nodeId, device, b) : undefined;
+  const nodeId = d.nodeId ? yield evaluation(d.nodeId, device, b) : undefined;
   const out: Device = {
     ConnectorDeviceId: id,
-    CapabilityReport: await capabilityReport(profile, device, env.evaluator, dctx, nodeId === undefined ? undefined : String(nodeId), env.logger),
+    CapabilityReport: yield* capabilityReportSteps(profile, device, dctx, nodeId === undefined ? undefined : String(nodeId), env.logger),
   };
-  const name = d.name ? await env.evaluator.evaluate(d.name, device, b) : undefined;
+  const name = d.name ? yield evaluation(d.name, device, b) : undefined;
   const cleanName = typeof name === "string" ? deviceName(name) : undefined;
   if (cleanName) out.ConnectorDeviceName = cleanName;
   const metadata: Record<string, unknown> = {};
-  if (d.metadata) Object.assign(metadata, (await env.evaluator.evaluate(d.metadata, device, b)) ?? {});
-  const brand = d.brand ? await env.evaluator.evaluate(d.brand, device, b) : undefined;
-  const model = d.model ? await env.evaluator.evaluate(d.model, device, b) : undefined;
+  if (d.metadata) Object.assign(metadata, (yield evaluation(d.metadata, device, b)) ?? {});
+  const brand = d.brand ? yield evaluation(d.brand, device, b) : undefined;
+  const model = d.model ? yield evaluation(d.model, device, b) : undefined;
   if (typeof brand === "string" && brand) metadata.Brand = brand;
   if (typeof model === "string" && model) metadata.Model = model;
   if (Object.keys(metadata).length) out.DeviceMetadata = metadata;

@@ -7,6 +7,7 @@ import type { MatterCapabilityReport, MatterCapabilityReportCluster } from "../m
 import { bindings, type EvalContext } from "./context.ts";
 import type { Evaluator } from "./expressions.ts";
 import { admitValue, type ValueLog } from "./matter-values.ts";
+import { evaluation, runSteps, type Steps } from "./steps.ts";
 import type { ValueType } from "../matter/value-type.ts";
 
 /** FeatureMap is a map32: an integer 0..2^32-1. */
@@ -16,17 +17,15 @@ const FEATURE_MAP: ValueType = { type: "map32", kind: "bitmap", min: 0, max: 429
 export type EndpointState = Map<string, Map<string, unknown>>;
 
 
-export async function matchProfile(
-  bundle: CompiledBundle,
-  device: unknown,
-  evaluator: Evaluator,
-  ctx: EvalContext,
-): Promise<CompiledProfile | undefined> {
+export async function matchProfile(bundle: CompiledBundle, device: unknown, evaluator: Evaluator, ctx: EvalContext): Promise<CompiledProfile | undefined> {
+  return runSteps(evaluator, matchProfileSteps(bundle, device, ctx));
+}
+
+/** The first profile whose `match` holds, as steps (engine/runtime/steps.ts). */
+export function* matchProfileSteps(bundle: CompiledBundle, device: unknown, ctx: EvalContext): Steps<CompiledProfile | undefined> {
   const b = bindings({ ...ctx, device });
   for (const p of bundle.profiles) {
-    let m = evaluator.evaluateNow(p.match, device, b);
-    if (m instanceof Promise) m = await m;
-    if (m === true) return p;
+    if ((yield evaluation(p.match, device, b)) === true) return p;
   }
   return undefined;
 }
@@ -48,6 +47,10 @@ const ENDPOINT_ID = /^[0-9a-zA-Z]{1,64}$/;
  * `forEach` array (id from `idFrom`). Expressions of a generated endpoint see `element`.
  */
 export async function endpointsOf(profile: CompiledProfile, device: unknown, evaluator: Evaluator, ctx: EvalContext): Promise<DeviceEndpoint[]> {
+  return runSteps(evaluator, endpointsSteps(profile, device, ctx));
+}
+
+export function* endpointsSteps(profile: CompiledProfile, device: unknown, ctx: EvalContext): Steps<DeviceEndpoint[]> {
   const out: DeviceEndpoint[] = [];
   const seen = new Set<string>();
   const add = (ep: DeviceEndpoint) => {
@@ -57,19 +60,19 @@ export async function endpointsOf(profile: CompiledProfile, device: unknown, eva
   };
   for (const ep of profile.endpoints) {
     if (!ep.forEach) {
-      if (!ep.when || (await evaluator.evaluate(ep.when, device, bindings({ ...ctx, device, endpointId: ep.id }))) === true) add(ep);
+      if (!ep.when || (yield evaluation(ep.when, device, bindings({ ...ctx, device, endpointId: ep.id }))) === true) add(ep);
       continue;
     }
-    const list = await evaluator.evaluate(ep.forEach, device, bindings({ ...ctx, device }));
+    const list = yield evaluation(ep.forEach, device, bindings({ ...ctx, device }));
     const elements = list === undefined || list === null ? [] : Array.isArray(list) ? list : [list];
     for (const [i, element] of elements.entries()) {
       const ectx = { ...ctx, device, element, elementIndex: i };
-      const idv = await evaluator.evaluate(ep.idFrom!, element, bindings(ectx));
+      const idv = yield evaluation(ep.idFrom!, element, bindings(ectx));
       const id = typeof idv === "string" || typeof idv === "number" ? String(idv) : "";
       if (!ENDPOINT_ID.test(id)) {
         throw new Error(`${ep.idFrom!.at}: endpoint id ${JSON.stringify(idv ?? null)} of element ${i} is not 1-64 letters and digits`);
       }
-      if (ep.when && (await evaluator.evaluate(ep.when, device, bindings({ ...ectx, endpointId: id }))) !== true) continue;
+      if (ep.when && (yield evaluation(ep.when, device, bindings({ ...ectx, endpointId: id }))) !== true) continue;
       add({ ...ep, id, element, elementIndex: i, template: ep.id });
     }
   }
@@ -96,22 +99,21 @@ export async function readCluster(
   only?: Set<number>,
   log?: ValueLog,
 ): Promise<Map<string, unknown>> {
+  return runSteps(evaluator, readClusterSteps(cluster, device, ctx, only, log));
+}
+
+export function* readClusterSteps(cluster: CompiledCluster, device: unknown, ctx: EvalContext, only?: Set<number>, log?: ValueLog): Steps<Map<string, unknown>> {
   const values = new Map<string, unknown>();
   const b = bindings({ ...ctx, device });
   for (const a of cluster.attributes) {
     if (only && !only.has(a.id)) continue;
     let v: unknown;
-    if (a.read) {
-      // Awaits only real promises: a synchronous fast-path answer costs no microtask.
-      v = evaluator.evaluateNow(a.read, device, b);
-      if (v instanceof Promise) v = await v;
-    }
+    if (a.read) v = yield evaluation(a.read, device, b);
     else if (a.hasConstant) v = a.constant;
     // A light is never at level 0: it is off (OnOff false) and keeps its level (engine/mapping/lighting.ts).
     if (a.lightLevel && typeof v === "number" && v < 1) continue;
     if (a.offAtLevelZero) {
-      let level = evaluator.evaluateNow(a.offAtLevelZero, device, b);
-      if (level instanceof Promise) level = await level;
+      const level = yield evaluation(a.offAtLevelZero, device, b);
       if (typeof level === "number" && level < 1) v = false;
     }
     if (admitValue(a.valueType, v, a.read?.at ?? `constant of ${cluster.name}.${a.name}`, `${cluster.name}.${a.name}`, log)) values.set(a.hexId, v);
@@ -128,16 +130,27 @@ export async function capabilityReport(
   log?: ValueLog,
   deviceEndpoints?: DeviceEndpoint[],
 ): Promise<MatterCapabilityReport> {
+  return runSteps(evaluator, capabilityReportSteps(profile, device, ctx, nodeId, log, deviceEndpoints));
+}
+
+export function* capabilityReportSteps(
+  profile: CompiledProfile,
+  device: unknown,
+  ctx: EvalContext,
+  nodeId?: string,
+  log?: ValueLog,
+  deviceEndpoints?: DeviceEndpoint[],
+): Steps<MatterCapabilityReport> {
   const endpoints = [];
-  for (const ep of deviceEndpoints ?? (await endpointsOf(profile, device, evaluator, ctx))) {
+  for (const ep of deviceEndpoints ?? (yield* endpointsSteps(profile, device, ctx))) {
     const clusters: MatterCapabilityReportCluster[] = [];
     const ectx = endpointContext(ctx, ep);
     for (const c of ep.clusters) {
-      const values = await readCluster(c, device, evaluator, ectx, undefined, log);
+      const values = yield* readClusterSteps(c, device, ectx, undefined, log);
       const cluster: MatterCapabilityReportCluster = { id: c.hexId, revision: c.revision };
       if (c.featureMap !== undefined) cluster.featureMap = c.featureMap;
       else if (c.featureMapFrom) {
-        const fm = await evaluator.evaluate(c.featureMapFrom, device, bindings({ ...ectx, device }));
+        const fm = yield evaluation(c.featureMapFrom, device, bindings({ ...ectx, device }));
         if (admitValue(FEATURE_MAP, fm, c.featureMapFrom.at, `${c.name}.FeatureMap`, log)) cluster.featureMap = fm as number;
       }
       // An attribute without a known value is still declared (`{ id }`, the documented form).

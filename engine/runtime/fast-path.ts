@@ -93,6 +93,15 @@ function path(steps: Node[]): Compiled {
   if (first.type === "variable" && !MODIFIERS.some((k) => first[k] !== undefined)) {
     start = variable(first.value);
     rest = steps.slice(1);
+  } else if (first.type === "function" && !MODIFIERS.some((k) => first[k] !== undefined)) {
+    // `$xyFromHueSaturation(h, s).x`: a step into what a function gives. JSONata calls it once per
+    // item of an array input (that is its business); over one input, once, as here.
+    const fn = call(first);
+    start = (s) => {
+      if (Array.isArray(s.input)) throw BAIL;
+      return guard(fn(s));
+    };
+    rest = steps.slice(1);
   } else {
     start = (s) => guard(s.input);
   }

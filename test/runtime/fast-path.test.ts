@@ -143,6 +143,16 @@ describe("fast path corner cases", () => {
     ["$enumMap(a, { 'x': 1 })", { a: { x: 1 } }],
     ["$enumReverse(a, { 'heat': 4, 'off': 0 })", { a: 4 }],
     ["$enumReverse(a, { 'heat': 4, 'off': 0 })", { a: "4" }],
+    // A step into what a function gives (issue #15: LIFX's CurrentX/CurrentY).
+    ["$xyFromHueSaturation(h, s).x", { h: 120, s: 200 }],
+    ["$xyFromHueSaturation(h, s).y", { h: 0, s: 254 }],
+    ["$xyFromHueSaturation(h, s).x", {}],
+    ["$xyFromHueSaturation(h, s).z", { h: 10, s: 10 }],
+    ["$xyFromHueSaturation(h, s).x.y", { h: 10, s: 10 }],
+    ["$xyFromHueSaturation(h, s).x", [{ h: 10, s: 10 }, { h: 20, s: 20 }]],
+    ["$xyFromHueSaturation(h, s).x", { h: "10", s: 10 }],
+    ["c > 0 ? $xyFromHueSaturation($hueFromDegrees(d), $saturationFromFraction(c)).x : undefined", { c: 0.5, d: 200 }],
+    ["c > 0 ? $xyFromHueSaturation($hueFromDegrees(d), $saturationFromFraction(c)).y : undefined", { c: 0, d: 200 }],
   ];
   it.each(cases)("%s over %j", async (src, input, bindings = {}) => {
     const f = viaFast(src, input, bindings);
@@ -172,6 +182,13 @@ describe("fast path corner cases", () => {
     expect(viaFast("body.push_type in ['webhook_activation']", undefined, { body: {} }).bail).toBeUndefined();
     expect(viaFast("$enumMap(mode, { 'manual': 1, 'schedule': 0 }, 0)", { mode: "manual" }, {})).toEqual({ value: 1 });
     expect(viaFast("$exists(name) ? name : 'unnamed'", {}, {})).toEqual({ value: "unnamed" });
+  });
+
+  it("answers a step into a function's result (a colour light's CurrentX) without JSONata", () => {
+    const x = viaFast("color.saturation > 0 ? $xyFromHueSaturation($hueFromDegrees(color.hue), $saturationFromFraction(color.saturation)).x : undefined", { color: { hue: 120, saturation: 1 } }, {});
+    expect(typeof x.value).toBe("number");
+    // Over an array input JSONata calls the function per item: its business.
+    expect(viaFast("$xyFromHueSaturation(h, s).x", [{ h: 1, s: 1 }], {}).bail).toBe(true);
   });
 });
 

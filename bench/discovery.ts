@@ -1,0 +1,134 @@
+/**
+ * (e) AWS.DiscoverDevices of n devices in a fresh process of a connector (the engine artifact or the
+ * floor connector): CPU, wall and peak RSS. Used by bench/run.ts, and runnable alone to profile the
+ * discovery path without the rest of the bench (after `node build.mjs lifx`):
+ *
+ *   tsx bench/discovery.ts [--devices 50000] [--runs 3] [--floor] [--cpu-prof]
+ *
+ * `--cpu-prof` writes the engine child's profile to bench/profiles/ and prints where the CPU went.
+ */
+import { spawn } from "node:child_process";
+import { mkdir, readdir, readFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { build } from "esbuild";
+import { startMiEmulator, LOCAL_TEST_CREDENTIALS, type MiEmulator } from "../engine/local/mi-emulator.ts";
+import { startFakeLifx } from "./fake-lifx.ts";
+import { DISCOVERY_CHILD } from "./children.ts";
+import { summarizeProfile, type ProfileSummary } from "./profile.ts";
+import { sourceMapped } from "./source-mapped-profile.ts";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+export interface DiscoveryRun {
+  cpuMs: number;
+  cpuToAckMs: number;
+  wallMs: number;
+  peakRssMB: number;
+  rssBeforeMB: number;
+}
+
+const childEnv = (extra: Record<string, string>): NodeJS.ProcessEnv => ({ PATH: process.env.PATH, HOME: process.env.HOME, ...extra });
+
+/** One discovery of `n` devices in a fresh process; the parent's MI emulator counts every device reported. */
+export async function discoveryOnce(env: Record<string, string>, mi: MiEmulator, moduleFile: string, n: number, nodeArgs: string[] = []): Promise<DiscoveryRun> {
+  mi.reset();
+  const child = spawn(process.execPath, [...nodeArgs, "--input-type=module", "-e", DISCOVERY_CHILD], {
+    env: childEnv({ ...env, BENCH_MODULE_URL: pathToFileURL(moduleFile).href, BENCH_DEVICES: String(n) }),
+    stdio: ["ignore", "inherit", "pipe", "ipc"],
+  });
+  let stderr = "";
+  child.stderr!.on("data", (d) => (stderr += d));
+  const result = await new Promise<any>((resolve, reject) => {
+    child.on("message", async (m: any) => {
+      if (m.result) return resolve(m.result);
+      if (m.waitFor) {
+        const expected = m.waitFor === "warmup" ? 1 : n;
+        try {
+          for (let count = 1; ; count++) {
+            const events = await mi.waitForEvents(count, 120_000);
+            // Distinct ids: a part re-sent after a slow MI answer (the outbox re-sends identical bodies)
+            // counts once, and a part the outbox delivers later may arrive after the final (200) event.
+            const ids = new Set(events.filter((ev) => (ev.body as any).DeviceDiscoveryId === m.waitFor).flatMap((ev) => ((ev.body as any).Devices ?? []).map((d: any) => d.ConnectorDeviceId)));
+            if (ids.size >= expected) break;
+          }
+          mi.reset();
+          child.send({ done: m.waitFor });
+        } catch (err) {
+          reject(err);
+        }
+      }
+    });
+    child.on("exit", (code) => (code === 0 ? undefined : reject(new Error(`discovery child (${n}) exited ${code}: ${stderr.slice(0, 2000)}`))));
+  });
+  // --cpu-prof writes its file at exit.
+  if (child.exitCode === null) await new Promise((r) => child.once("exit", r));
+  if (result.code !== 200) throw new Error(`discovery of ${n}: ACK ${result.code}`);
+  if (mi.rejected.length) throw new Error(`discovery of ${n}: MI rejected ${JSON.stringify(mi.rejected[0])}`);
+  return result as DiscoveryRun;
+}
+
+// ---------------------------------------------------------------- alone
+async function alone() {
+  const arg = (name: string) => {
+    const i = process.argv.indexOf(`--${name}`);
+    return i < 0 ? undefined : process.argv[i + 1];
+  };
+  const n = Number(arg("devices") ?? 50_000);
+  const runs = Number(arg("runs") ?? 1);
+  const prof = process.argv.includes("--cpu-prof");
+  const withFloor = process.argv.includes("--floor");
+  const artifact = path.join(ROOT, "dist", "lifx", "index.mjs");
+  const floorOut = path.join(ROOT, "dist", "bench");
+  if (withFloor) {
+    await build({
+      entryPoints: { floor: path.join(ROOT, "bench/floor/lifx-floor.ts") },
+      outdir: floorOut,
+      outExtension: { ".js": ".mjs" },
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      target: "node20",
+      minify: true,
+      logLevel: "silent",
+      banner: { js: 'import { createRequire as __c } from "node:module"; const require = __c(import.meta.url);' },
+    });
+  }
+  const [fake, mi] = await Promise.all([startFakeLifx(), startMiEmulator({ region: "us-east-1" })]);
+  const env = {
+    AWS_REGION: "us-east-1",
+    AWS_ACCESS_KEY_ID: LOCAL_TEST_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_TEST_CREDENTIALS.secretAccessKey,
+    C2C_MI_ENDPOINT: mi.url,
+    C2C_VENDOR_ORIGIN: fake.origin,
+    LIFX_API: `${fake.origin}/v1`,
+    C2C_LOG_LEVEL: "error",
+    AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: "1",
+  };
+  try {
+    // The fake vendor builds an account on first use; that must not count against the connector.
+    await (await fetch(`${fake.origin}/v1/lights/all`, { headers: { authorization: `Bearer lights-${n}` } })).arrayBuffer();
+    const profDir = path.join(ROOT, "bench", "profiles");
+    if (prof) await mkdir(profDir, { recursive: true });
+    for (let i = 0; i < runs; i++) {
+      const before = prof ? new Set(await readdir(profDir)) : new Set<string>();
+      const r = await discoveryOnce(env, mi, artifact, n, prof ? ["--cpu-prof", "--cpu-prof-dir", profDir, "--cpu-prof-interval", "200"] : []);
+      console.log(JSON.stringify({ connector: "engine", devices: n, ...r }));
+      if (prof) {
+        const file = (await readdir(profDir)).find((f) => f.endsWith(".cpuprofile") && !before.has(f))!;
+        const summary: ProfileSummary = summarizeProfile(sourceMapped(JSON.parse(await readFile(path.join(profDir, file), "utf8")), ROOT), ROOT, 30);
+        console.log(`profile: bench/profiles/${file} (${summary.totalMs} ms sampled)`);
+        for (const m of summary.modules) console.log(`  ${m.selfMs.toFixed(1).padStart(8)} ms  ${m.module}`);
+        for (const f of summary.functions) console.log(`  ${f.selfMs.toFixed(1).padStart(8)} ms  ${f.name}  ${f.where}`);
+      }
+      if (withFloor) console.log(JSON.stringify({ connector: "floor", devices: n, ...(await discoveryOnce(env, mi, path.join(floorOut, "floor.mjs"), n)) }));
+    }
+  } finally {
+    await Promise.all([fake.close(), mi.close()]);
+  }
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  await alone();
+  process.exit(0);
+}
