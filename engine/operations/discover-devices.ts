@@ -390,8 +390,9 @@ export const PER_DEVICE_RESERVE_MS = 200;
 /** A listed item with its per-device calls (`perDevice`): calls, then the device as steps. */
 async function buildOne(env: OperationEnv, ctx: EvalContext, item: unknown, filter: Set<string>): Promise<Built | "filtered" | "unsupported"> {
   const d = env.bundle.operations.discoverDevices;
-  const id = await runSteps(env.evaluator, idSteps(env, ctx, item, filter));
-  if (typeof id !== "string") return id;
+  const listed = await runSteps(env.evaluator, idSteps(env, ctx, item, filter));
+  if (typeof listed === "string") return listed;
+  const { id } = listed;
   const dctx: EvalContext = { ...ctx, device: item, deviceId: id, responses: { ...ctx.responses } };
   await env.calls.runAll(d.perDevice!.requests, dctx, env.deadline);
   const device = await env.evaluator.evaluate(d.perDevice!.device, { device: item, responses: dctx.responses }, bindings(dctx));
@@ -401,18 +402,18 @@ async function buildOne(env: OperationEnv, ctx: EvalContext, item: unknown, filt
 
 /** A listed item that is the device itself (no per-device calls). */
 function* buildListedSteps(env: OperationEnv, ctx: EvalContext, item: unknown, filter: Set<string>): Steps<Built | "filtered" | "unsupported"> {
-  const id = yield* idSteps(env, ctx, item, filter);
-  if (typeof id !== "string") return id;
-  return yield* buildDeviceSteps(env, ctx, item, id);
+  const listed = yield* idSteps(env, ctx, item, filter);
+  if (typeof listed === "string") return listed;
+  return yield* buildDeviceSteps(env, ctx, item, listed.id);
 }
 
 /** The item's device id, or why it is not reported (no id; not in MI's list). */
-function* idSteps(env: OperationEnv, ctx: EvalContext, item: unknown, filter: Set<string>): Steps<string | "filtered" | "unsupported"> {
+function* idSteps(env: OperationEnv, ctx: EvalContext, item: unknown, filter: Set<string>): Steps<{ id: string } | "filtered" | "unsupported"> {
   const idv = yield evaluation(env.bundle.operations.discoverDevices.device.id, item, bindings({ ...ctx, device: item }));
   if (idv === undefined || idv === null || idv === "") return "unsupported";
   const id = String(idv);
   if (filter.size && !filter.has(id)) return "filtered";
-  return id;
+  return { id };
 }
 
 function* buildDeviceSteps(env: OperationEnv, ctx: EvalContext, device: unknown, id: string): Steps<Built | "unsupported"> {
