@@ -3,9 +3,11 @@
  * floor connector): CPU, wall and peak RSS. Used by bench/run.ts, and runnable alone to profile the
  * discovery path without the rest of the bench (after `node build.mjs lifx`):
  *
- *   tsx bench/discovery.ts [--devices 50000] [--runs 3] [--floor] [--cpu-prof]
+ *   tsx bench/discovery.ts [--devices 1000,10000,50000] [--runs 3] [--floor] [--cpu-prof]
  *
- * `--cpu-prof` writes the engine child's profile to bench/profiles/ and prints where the CPU went.
+ * Prints each run, then min / median / max per size and connector and the CPU growth 10k -> 50k
+ * (the bench's discovery rows, without the rest of the bench). `--cpu-prof` writes the engine
+ * child's profile to bench/profiles/ and prints where the CPU went, source-mapped to engine/.
  */
 import { spawn } from "node:child_process";
 import { mkdir, readdir, readFile } from "node:fs/promises";
@@ -74,7 +76,7 @@ async function alone() {
     const i = process.argv.indexOf(`--${name}`);
     return i < 0 ? undefined : process.argv[i + 1];
   };
-  const n = Number(arg("devices") ?? 50_000);
+  const sizes = (arg("devices") ?? "50000").split(",").map(Number);
   const runs = Number(arg("runs") ?? 1);
   const prof = process.argv.includes("--cpu-prof");
   const withFloor = process.argv.includes("--floor");
@@ -105,23 +107,46 @@ async function alone() {
     C2C_LOG_LEVEL: "error",
     AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: "1",
   };
+  const all: Array<{ connector: string; devices: number } & DiscoveryRun> = [];
   try {
-    // The fake vendor builds an account on first use; that must not count against the connector.
-    await (await fetch(`${fake.origin}/v1/lights/all`, { headers: { authorization: `Bearer lights-${n}` } })).arrayBuffer();
     const profDir = path.join(ROOT, "bench", "profiles");
     if (prof) await mkdir(profDir, { recursive: true });
-    for (let i = 0; i < runs; i++) {
-      const before = prof ? new Set(await readdir(profDir)) : new Set<string>();
-      const r = await discoveryOnce(env, mi, artifact, n, prof ? ["--cpu-prof", "--cpu-prof-dir", profDir, "--cpu-prof-interval", "200"] : []);
-      console.log(JSON.stringify({ connector: "engine", devices: n, ...r }));
-      if (prof) {
-        const file = (await readdir(profDir)).find((f) => f.endsWith(".cpuprofile") && !before.has(f))!;
-        const summary: ProfileSummary = summarizeProfile(sourceMapped(JSON.parse(await readFile(path.join(profDir, file), "utf8")), ROOT), ROOT, 30);
-        console.log(`profile: bench/profiles/${file} (${summary.totalMs} ms sampled)`);
-        for (const m of summary.modules) console.log(`  ${m.selfMs.toFixed(1).padStart(8)} ms  ${m.module}`);
-        for (const f of summary.functions) console.log(`  ${f.selfMs.toFixed(1).padStart(8)} ms  ${f.name}  ${f.where}`);
+    for (const n of sizes) {
+      // The fake vendor builds an account on first use; that must not count against the connector.
+      await (await fetch(`${fake.origin}/v1/lights/all`, { headers: { authorization: `Bearer lights-${n}` } })).arrayBuffer();
+      for (let i = 0; i < runs; i++) {
+        const before = prof ? new Set(await readdir(profDir)) : new Set<string>();
+        const r = { connector: "engine", devices: n, ...(await discoveryOnce(env, mi, artifact, n, prof ? ["--cpu-prof", "--cpu-prof-dir", profDir, "--cpu-prof-interval", "200"] : [])) };
+        all.push(r);
+        console.log(JSON.stringify(r));
+        if (prof) {
+          const file = (await readdir(profDir)).find((f) => f.endsWith(".cpuprofile") && !before.has(f))!;
+          const summary: ProfileSummary = summarizeProfile(sourceMapped(JSON.parse(await readFile(path.join(profDir, file), "utf8")), ROOT), ROOT, 30);
+          console.log(`profile: bench/profiles/${file} (${summary.totalMs} ms sampled)`);
+          for (const m of summary.modules) console.log(`  ${m.selfMs.toFixed(1).padStart(8)} ms  ${m.module}`);
+          for (const f of summary.functions) console.log(`  ${f.selfMs.toFixed(1).padStart(8)} ms  ${f.name}  ${f.where}`);
+        }
+        if (withFloor) {
+          const f = { connector: "floor", devices: n, ...(await discoveryOnce(env, mi, path.join(floorOut, "floor.mjs"), n)) };
+          all.push(f);
+          console.log(JSON.stringify(f));
+        }
       }
-      if (withFloor) console.log(JSON.stringify({ connector: "floor", devices: n, ...(await discoveryOnce(env, mi, path.join(floorOut, "floor.mjs"), n)) }));
+    }
+    const mmm = (xs: number[]) => {
+      const s = [...xs].sort((a, b) => a - b);
+      const median = s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+      return `${Math.round(median)} (${Math.round(s[0]!)}-${Math.round(s.at(-1)!)})`;
+    };
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+    console.log(`\nmedian (min-max) of ${runs}; load average ${(await import("node:os")).loadavg().map((x) => x.toFixed(1)).join(" ")}`);
+    for (const connector of withFloor ? ["engine", "floor"] : ["engine"]) {
+      for (const n of sizes) {
+        const rs = all.filter((r) => r.connector === connector && r.devices === n);
+        console.log(`${connector} ${n}: CPU ${mmm(rs.map((r) => r.cpuMs))} ms, to ACK ${mmm(rs.map((r) => r.cpuToAckMs))} ms, wall ${mmm(rs.map((r) => r.wallMs))} ms, peak RSS ${mmm(rs.map((r) => r.peakRssMB))} MB`);
+      }
+      const at = (n: number) => median(all.filter((r) => r.connector === connector && r.devices === n).map((r) => r.cpuMs));
+      if (sizes.includes(10_000) && sizes.includes(50_000)) console.log(`${connector} CPU growth 10k -> 50k: ${(at(50_000) / at(10_000)).toFixed(2)}x`);
     }
   } finally {
     await Promise.all([fake.close(), mi.close()]);

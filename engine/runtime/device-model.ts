@@ -8,7 +8,7 @@ import { bindings, type EvalContext } from "./context.ts";
 import type { Evaluator } from "./expressions.ts";
 import { admitValue, type ValueLog } from "./matter-values.ts";
 import { evaluation, runSteps, type Steps } from "./steps.ts";
-import type { ValueType } from "../matter/value-type.ts";
+import { checkValue, type ValueType } from "../matter/value-type.ts";
 
 /** FeatureMap is a map32: an integer 0..2^32-1. */
 const FEATURE_MAP: ValueType = { type: "map32", kind: "bitmap", min: 0, max: 4294967295 };
@@ -23,7 +23,7 @@ export async function matchProfile(bundle: CompiledBundle, device: unknown, eval
 
 /** The first profile whose `match` holds, as steps (engine/runtime/steps.ts). */
 export function* matchProfileSteps(bundle: CompiledBundle, device: unknown, ctx: EvalContext): Steps<CompiledProfile | undefined> {
-  const b = bindings({ ...ctx, device });
+  const b = bindings(withDevice(ctx, device));
   for (const p of bundle.profiles) {
     if ((yield evaluation(p.match, device, b)) === true) return p;
   }
@@ -104,7 +104,7 @@ export async function readCluster(
 
 export function* readClusterSteps(cluster: CompiledCluster, device: unknown, ctx: EvalContext, only?: Set<number>, log?: ValueLog): Steps<Map<string, unknown>> {
   const values = new Map<string, unknown>();
-  const b = bindings({ ...ctx, device });
+  const b = bindings(withDevice(ctx, device));
   for (const a of cluster.attributes) {
     if (only && !only.has(a.id)) continue;
     let v: unknown;
@@ -116,7 +116,13 @@ export function* readClusterSteps(cluster: CompiledCluster, device: unknown, ctx
       const level = yield evaluation(a.offAtLevelZero, device, b);
       if (typeof level === "number" && level < 1) v = false;
     }
-    if (admitValue(a.valueType, v, a.read?.at ?? `constant of ${cluster.name}.${a.name}`, `${cluster.name}.${a.name}`, log)) values.set(a.hexId, v);
+    if (v === undefined) continue;
+    // Checked first, named only when it does not fit: the names are built for the log line alone.
+    if (a.valueType && checkValue(a.valueType, v) !== undefined) {
+      admitValue(a.valueType, v, a.read?.at ?? `constant of ${cluster.name}.${a.name}`, `${cluster.name}.${a.name}`, log);
+      continue;
+    }
+    values.set(a.hexId, v);
   }
   return values;
 }
@@ -155,8 +161,9 @@ export function* capabilityReportSteps(
       }
       // An attribute without a known value is still declared (`{ id }`, the documented form).
       cluster.attributes = c.attributes.map((a) => (values.has(a.hexId) ? { id: a.hexId, value: values.get(a.hexId) } : { id: a.hexId }));
-      if (c.commands.length) cluster.commands = c.commands.map((cmd) => cmd.hexId);
-      if (c.events.length) cluster.events = c.events.map((e) => e.hexId);
+      const ids = elementIds(c);
+      if (ids.commands.length) cluster.commands = ids.commands.slice();
+      if (ids.events.length) cluster.events = ids.events.slice();
       clusters.push(cluster);
     }
     endpoints.push({ id: ep.id, deviceTypes: ep.deviceTypes, clusters });
@@ -164,6 +171,19 @@ export function* capabilityReportSteps(
   const report: MatterCapabilityReport = { version: "1.0.0", endpoints };
   if (nodeId) report.nodeId = nodeId;
   return report;
+}
+
+/** `ctx` with `device` as its device: `ctx` itself when it already is (one object fewer per call). */
+function withDevice(ctx: EvalContext, device: unknown): EvalContext {
+  return ctx.device === device && "device" in ctx ? ctx : { ...ctx, device };
+}
+
+/** A cluster's command and event ids, listed once per compiled cluster (each report gets a copy). */
+const clusterIds = new WeakMap<CompiledCluster, { commands: string[]; events: string[] }>();
+function elementIds(c: CompiledCluster): { commands: string[]; events: string[] } {
+  let ids = clusterIds.get(c);
+  if (!ids) clusterIds.set(c, (ids = { commands: c.commands.map((cmd) => cmd.hexId), events: c.events.map((e) => e.hexId) }));
+  return ids;
 }
 
 /** The context of one endpoint's expressions: its id and, for a generated one, its element. */
