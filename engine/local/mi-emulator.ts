@@ -14,6 +14,7 @@ import aws4 from "aws4";
 import { silentLogger } from "../log/json-logger.ts";
 import type { Logger } from "../log/logger.ts";
 import { validateConnectorId, validateEventBody } from "../mi/event-validation.ts";
+import { STATUS_ERROR_NAMES } from "../mi/client.ts";
 import { auditMatterValues } from "./matter-value-audit.ts";
 
 export interface EmulatorCredentials {
@@ -79,14 +80,8 @@ export interface MiEmulator {
   close(): Promise<void>;
 }
 
-const FAULT_ERROR_TYPES: Record<number, string> = {
-  400: "ValidationException",
-  403: "AccessDeniedException",
-  404: "ResourceNotFoundException",
-  429: "ThrottlingException",
-  500: "InternalServerException",
-  503: "ServiceUnavailableException",
-};
+/** An injected fault answers with the error type MI gives its status (the one the client reads). */
+const FAULT_ERROR_TYPES = STATUS_ERROR_NAMES;
 
 export class Rejection {
   constructor(

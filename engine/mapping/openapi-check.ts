@@ -61,33 +61,17 @@ export async function checkCallsAgainstOpenApi(loaded: LoadedYaml, bundleDir: st
     return []; // bundle.ts reports a missing document once (bundle/missing-file)
   }
   const at = loaded.positionOf(["api", "openapi"]);
+  /** The document named by `api.openapi` cannot be used: one error at that key. */
+  const unreadable = (message: string): Diagnostic => ({ severity: "error", file: loaded.file, ...at, path: "/api/openapi", rule: "openapi/unreadable", message });
   let spec: unknown;
   try {
     spec = parse(text);
   } catch (err) {
-    return [
-      {
-        severity: "error",
-        file: loaded.file,
-        ...at,
-        path: "/api/openapi",
-        rule: "openapi/unreadable",
-        message: `${relative(process.cwd(), specFile)} is not valid YAML or JSON: ${(err as Error).message.split("\n")[0]}`,
-      },
-    ];
+    return [unreadable(`${relative(process.cwd(), specFile)} is not valid YAML or JSON: ${(err as Error).message.split("\n")[0]}`)];
   }
   const index = indexOpenApi(spec);
   if (!index) {
-    return [
-      {
-        severity: "error",
-        file: loaded.file,
-        ...at,
-        path: "/api/openapi",
-        rule: "openapi/unreadable",
-        message: `${relative(process.cwd(), specFile)} has no \`paths\` object: is it an OpenAPI document?`,
-      },
-    ];
+    return [unreadable(`${relative(process.cwd(), specFile)} has no \`paths\` object: is it an OpenAPI document?`)];
   }
   const baseUrl = typeof doc.api.baseUrl === "string" ? doc.api.baseUrl : undefined;
   return checkCalls(declaredCalls(doc), index, baseUrl, loaded);

@@ -52,7 +52,8 @@ export interface SendConnectorEventClientOptions {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
-const STATUS_ERROR_NAMES: Record<number, string> = {
+/** MI's error type for an HTTP status without one in the body (the service model's errors; the MI emulator answers with them too). */
+export const STATUS_ERROR_NAMES: Readonly<Record<number, string>> = {
   400: "ValidationException",
   403: "AccessDeniedException",
   404: "ResourceNotFoundException",

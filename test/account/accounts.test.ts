@@ -52,7 +52,9 @@ beforeEach(() => harness.mi.reset());
 
 function engineOn(store: StateStore) {
   const logger = new RedactingLogger((line) => logs.push(typeof line === "string" ? line : JSON.stringify(line)), new SecretRegistry(), {}, "debug");
-  return createEngine(bundle, { store, logger, dispatcher: undefined });
+  // Without a dispatcher the whole operation runs before the ACK; the ACK budget is not what these
+  // tests measure, and a busy machine's first DynamoDB round trips must not run out of it.
+  return createEngine(bundle, { store, logger, dispatcher: undefined, ackBudgetMs: 20_000 });
 }
 
 const request = (operationName: string, extra: Record<string, unknown> = {}, token = TOKEN) => ({

@@ -47,8 +47,15 @@ afterAll(async () => {
   expect(text).not.toContain(API_KEY);
 });
 
+/**
+ * Without a dispatcher every page is read before the ACK. The ACK budget is not what these tests
+ * measure (outbox.test.ts does): a generous one keeps a busy machine's first, cold request from
+ * running out of it.
+ */
+const NOT_THE_SUBJECT_BUDGET_MS = 20_000;
+
 function engine(b: CompiledBundle = bundle) {
-  return createEngine(b, { store: new MemoryStateStore(), logger: new RedactingLogger(memorySink(logs)), dispatcher: undefined });
+  return createEngine(b, { store: new MemoryStateStore(), logger: new RedactingLogger(memorySink(logs)), dispatcher: undefined, ackBudgetMs: NOT_THE_SUBJECT_BUDGET_MS });
 }
 
 async function discover(b: CompiledBundle, exchanges: Exchange[], id: string) {
@@ -102,6 +109,7 @@ describe("paginated discovery", () => {
       store: new MemoryStateStore(),
       logger: new RedactingLogger(memorySink(logs)),
       dispatcher: undefined,
+      ackBudgetMs: NOT_THE_SUBJECT_BUDGET_MS,
       tracer: ({ input }) => {
         if ((input as { serial?: string } | undefined)?.serial === "plug-250" && eventsBeforeLastDevice < 0) eventsBeforeLastDevice = harness.mi.events.length;
       },

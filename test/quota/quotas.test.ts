@@ -7,7 +7,6 @@
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { loadBundleOrThrow, validateMappingText } from "../../engine/mapping/bundle.ts";
 import type { CompiledBundle, CompiledQuota } from "../../engine/mapping/compiled.ts";
@@ -16,56 +15,47 @@ import type { Exchange } from "../../engine/testing/vendor-simulator.ts";
 import { createEngine } from "../../engine/handler/create-handler.ts";
 import type { Engine } from "../../engine/handler/engine.ts";
 import { SendConnectorEventClient } from "../../engine/mi/client.ts";
-import { DynamoDbStateStore, createStateTable } from "../../engine/store/dynamodb-store.ts";
+import type { DynamoDbStateStore } from "../../engine/store/dynamodb-store.ts";
 import { MemoryStateStore } from "../../engine/store/memory-store.ts";
 import type { StateStore } from "../../engine/store/store.ts";
-import { startDynalite, type LocalDynamo } from "../../engine/local/dynalite.ts";
-import { startSqsEmulator, type SqsEmulator } from "../../engine/local/sqs-emulator.ts";
-import { LOCAL_TEST_CREDENTIALS } from "../../engine/local/mi-emulator.ts";
+import type { SqsEmulator } from "../../engine/local/sqs-emulator.ts";
 import { RedactingLogger, memorySink, type LogRecord } from "../../engine/log/json-logger.ts";
 import type { BatchResponse } from "../../engine/events/buffer-consumer.ts";
 import { QuotaGate } from "../../engine/quota/quota-gate.ts";
 import { VendorError } from "../../engine/vendor/types.ts";
+import { QueueRig } from "../support/queue-rig.ts";
 
 const QUEUE = "c2c-quota-jobs";
-let dynamo: LocalDynamo;
+let rig: QueueRig;
 let sqs: SqsEmulator;
 let harness: FixtureHarness;
-let clock = Date.UTC(2026, 11, 1, 12, 0, 0);
-let tables = 0;
 
 beforeAll(async () => {
-  [dynamo, sqs, harness] = await Promise.all([startDynalite(), startSqsEmulator({ maxReceiveCount: 50, visibilityTimeoutSeconds: 180, now: () => clock }), FixtureHarness.start()]);
+  [rig, harness] = await Promise.all([QueueRig.start({ queue: QUEUE, maxReceiveCount: 50, clockStart: Date.UTC(2026, 11, 1, 12, 0, 0) }), FixtureHarness.start()]);
+  sqs = rig.sqs;
   harness.applyEnv();
 });
 afterAll(async () => {
-  await Promise.all([dynamo.close(), sqs.close(), harness.close()]);
+  await Promise.all([rig.close(), harness.close()]);
 });
 beforeEach(() => {
-  sqs.reset();
+  rig.reset();
   harness.mi.reset();
 });
 
-async function dynamoStore(): Promise<DynamoDbStateStore> {
-  const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "y" } });
-  const name = `quota-${++tables}`;
-  await createStateTable(client, name);
-  return new DynamoDbStateStore({ tableName: name, client, now: () => clock });
-}
+/** A state table on the test clock (counters expire by it). */
+const dynamoStore = (): Promise<DynamoDbStateStore> => rig.dynamoStore("quota", { now: rig.now });
 /** A second container: its own client on the same table. */
-function sameTable(store: DynamoDbStateStore): DynamoDbStateStore {
-  const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "y" } });
-  return new DynamoDbStateStore({ tableName: store.tableName, client, now: () => clock });
-}
+const sameTable = (store: DynamoDbStateStore): DynamoDbStateStore => rig.sameTable(store, { now: rig.now });
 
 describe("the store's atomic counter", () => {
   it("memory: adds, counts down, expires with its TTL", async () => {
-    const store = new MemoryStateStore({ now: () => clock });
+    const store = new MemoryStateStore({ now: rig.now });
     expect(await store.increment("c", 1, 60)).toBe(1);
     expect(await store.increment("c", 2, 60)).toBe(3);
     expect(await store.increment("c", -1, 60)).toBe(2);
     expect(await store.get("c")).toBe(2);
-    clock += 61_000;
+    rig.clock += 61_000;
     expect(await store.increment("c", 1, 60)).toBe(1);
   });
 
@@ -76,7 +66,7 @@ describe("the store's atomic counter", () => {
     expect([...values].sort((x, y) => x - y)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
     expect(await a.get("counter")).toBe(40);
     // Past its TTL (not yet deleted by DynamoDB) the counter starts over.
-    clock += 121_000;
+    rig.clock += 121_000;
     expect(await b.get("counter")).toBeUndefined();
     expect(await b.increment("counter", 1, 120)).toBe(1);
   });
@@ -85,10 +75,10 @@ describe("the store's atomic counter", () => {
 describe("QuotaGate across two containers (dynalite)", () => {
   const perMinute: CompiledQuota = { name: "api", requestsPerMinute: 3, per: "user" };
   it("lets 3 requests per minute through for one user, refuses the 4th with the wait, and counts users apart", async () => {
-    clock = Math.floor(clock / 60_000) * 60_000 + 60_000; // the start of a minute
+    rig.clock = Math.floor(rig.clock / 60_000) * 60_000 + 60_000; // the start of a minute
     const store = await dynamoStore();
-    const a = new QuotaGate(store, "vendor", () => clock);
-    const b = new QuotaGate(sameTable(store), "vendor", () => clock);
+    const a = new QuotaGate(store, "vendor", rig.now);
+    const b = new QuotaGate(sameTable(store), "vendor", rig.now);
     for (const gate of [a, b, a]) await (await gate.acquire([perMinute], "token-1", 10)).release();
     const refused = await b.acquire([perMinute], "token-1", 10).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(VendorError);
@@ -97,17 +87,17 @@ describe("QuotaGate across two containers (dynalite)", () => {
     // Another user's credentials have their own count; a connector-wide quota counts them together.
     await (await a.acquire([perMinute], "token-2", 10)).release();
     // The next minute: the previous one still weighs (sliding window), half a minute later it fits.
-    clock += 60_000;
+    rig.clock += 60_000;
     await expect(a.acquire([perMinute], "token-1", 10)).rejects.toMatchObject({ kind: "quota" });
-    clock += 30_000;
+    rig.clock += 30_000;
     await (await b.acquire([perMinute], "token-1", 10)).release();
   });
 
   it("holds open requests at once across containers, and frees the slot on release", async () => {
     const store = await dynamoStore();
     const open: CompiledQuota = { name: "call:setState", openRequests: 1, per: "connector" };
-    const a = new QuotaGate(store, "vendor", () => clock);
-    const b = new QuotaGate(sameTable(store), "vendor", () => clock);
+    const a = new QuotaGate(store, "vendor", rig.now);
+    const b = new QuotaGate(sameTable(store), "vendor", rig.now);
     const held = await a.acquire([open], "token-1", 10);
     await expect(b.acquire([open], "token-2", 10)).rejects.toMatchObject({ kind: "quota", message: "vendor quota call:setState: 1 open requests at once used up" });
     await held.release();
@@ -115,7 +105,7 @@ describe("QuotaGate across two containers (dynalite)", () => {
     // A container that died holding the slot loses it when the lease expires.
     await a.acquire([open], "token-1", 10);
     await expect(b.acquire([open], "token-1", 10)).rejects.toMatchObject({ kind: "quota" });
-    clock += 11_000;
+    rig.clock += 11_000;
     await (await b.acquire([open], "token-1", 10)).release();
   });
 });
@@ -143,29 +133,20 @@ describe("SendCommand over the quota", () => {
   function container(bundle: CompiledBundle, store: StateStore, logs: LogRecord[] = []): Engine {
     const logger = new RedactingLogger(memorySink(logs));
     const sink = new SendConnectorEventClient({ logger, maxAttempts: 2, maxDelayMs: 50 });
-    return createEngine(bundle, { store, logger, sink, now: () => clock }, {
+    return createEngine(bundle, { store, logger, sink, now: rig.now }, {
       ...harness.env(),
-      C2C_JOB_QUEUE_URL: sqs.queueUrl(QUEUE),
-      C2C_SQS_ENDPOINT: sqs.endpoint,
-      C2C_JOB_KEY: "deployment-job-key-for-tests-0123456789",
-      AWS_REGION: sqs.region,
-      AWS_ACCESS_KEY_ID: LOCAL_TEST_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: LOCAL_TEST_CREDENTIALS.secretAccessKey,
+      ...rig.jobQueueEnv(),
     });
   }
 
   async function consumeAll(engine: Engine): Promise<void> {
-    for (let i = 0; i < 20; i++) {
-      const event = sqs.poll(QUEUE);
-      if (event.Records.length === 0) return;
-      sqs.complete(QUEUE, event, (await engine.handle(event, ctx)) as BatchResponse);
-    }
+    await rig.consumeAll(engine);
   }
 
   it("ActivateUser over the quota answers 429 (it cannot be deferred) and sends nothing", async () => {
-    clock = Math.floor(clock / 60_000) * 60_000 + 60_000;
+    rig.clock = Math.floor(rig.clock / 60_000) * 60_000 + 60_000;
     const bundle = await quotaBundle();
-    const engine = container(bundle, new MemoryStateStore({ now: () => clock }));
+    const engine = container(bundle, new MemoryStateStore({ now: rig.now }));
     const listAll: Exchange = { request: { method: "GET", path: "/v1/lights/all" }, response: { status: 200, body: lights } };
     harness.vendor.load([listAll, listAll, listAll, listAll], "replay");
     const activate = { header: { auth: { type: "OAuth2.0", token: FIXTURE_TOKEN } }, payload: { operationName: "AWS.ActivateUser", operationVersion: "1.0.0", connectorId: "lifx-connector" } };
@@ -177,7 +158,7 @@ describe("SendCommand over the quota", () => {
   });
 
   it("sends no request past the quota: the command is handed off with a delay, runs when the quota has room, and its result reaches MI", async () => {
-    clock = Math.floor(clock / 60_000) * 60_000 + 60_000;
+    rig.clock = Math.floor(rig.clock / 60_000) * 60_000 + 60_000;
     const bundle = await quotaBundle();
     const store = await dynamoStore();
     const a = container(bundle, store);
@@ -189,18 +170,18 @@ describe("SendCommand over the quota", () => {
     expect(second.header.responseCode).toBe(200);
     expect(JSON.stringify(second)).toContain("Command trace-q2 accepted, the vendor quota is used up: its result follows as an event");
     expect(harness.vendor.received.map((r) => r.method)).toEqual(["GET", "PUT", "GET"]);
-    expect(sqs.messages(QUEUE)).toHaveLength(1);
+    expect(rig.messages()).toHaveLength(1);
     // Delayed: nothing runs before the quota has room.
     expect(sqs.poll(QUEUE).Records).toHaveLength(0);
-    clock += 10_000;
+    rig.clock += 10_000;
     await consumeAll(a);
     expect(harness.vendor.received).toHaveLength(3);
 
-    clock += 90_000;
+    rig.clock += 90_000;
     await consumeAll(a);
     // The deferred write went out (a state read may follow it, within the quota's room).
     expect(harness.vendor.received.map((r) => r.method).slice(0, 4)).toEqual(["GET", "PUT", "GET", "PUT"]);
-    expect(sqs.messages(QUEUE)).toHaveLength(0);
+    expect(rig.messages()).toHaveLength(0);
     const responses = harness.mi.events.map((e) => e.body).filter((x) => x.Operation === "DEVICE_COMMAND_RESPONSE");
     expect(responses.map((r) => [r.TraceId, r.StatusCode])).toEqual([["trace-q1", 200], ["trace-q2", 200]]);
   });
@@ -212,7 +193,7 @@ describe("discovery fan-out over the quota", () => {
   const discover = (id: string) => ({ header: { auth: { type: "OAuth2.0", token: FIXTURE_TOKEN } }, payload: { operationName: "AWS.DiscoverDevices", operationVersion: "1.0", connectorId: "st", deviceDiscoveryId: id } });
 
   it("reads no device status past the quota: the devices left are handed off with a delay, each read once, all reported", async () => {
-    clock = Math.floor(clock / 60_000) * 60_000 + 60_000;
+    rig.clock = Math.floor(rig.clock / 60_000) * 60_000 + 60_000;
     const statusAt: Array<{ id: string; at: number }> = [];
     const server = createServer((req, res) => {
       const path = new URL(req.url ?? "/", "http://x").pathname;
@@ -220,7 +201,7 @@ describe("discovery fan-out over the quota", () => {
       if (path === "/v1/locations") return reply({ items: [{ locationId: LOCATION }] });
       if (path === "/v1/devices") return reply({ items: Array.from({ length: 5 }, (_, i) => ({ deviceId: `switch-${i + 1}`, label: `Switch ${i + 1}`, components: [{ id: "main", capabilities: [{ id: "switch" }] }] })), _links: {} });
       const status = /^\/v1\/devices\/([^/]+)\/status$/.exec(path);
-      if (status) statusAt.push({ id: status[1]!, at: clock });
+      if (status) statusAt.push({ id: status[1]!, at: rig.clock });
       return reply({ components: { main: { switch: { switch: { value: "on" } } } } });
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
@@ -232,28 +213,25 @@ describe("discovery fan-out over the quota", () => {
       delete fan.ratePerSecond;
       fan.requests = fan.requests.map((c) => ({ ...c, quota: { name: "call:deviceStatus", requestsPerMinute: 3, per: "user" as const } }));
       const logger = new RedactingLogger(memorySink([]));
-      const engine = createEngine(st, { store: await dynamoStore(), logger, sink: new SendConnectorEventClient({ logger, maxAttempts: 2, maxDelayMs: 50 }), now: () => clock }, {
+      // The quota stops the reads here, not the ACK budget: a budget that is not the subject (a busy
+      // machine's DynamoDB counting must not hand devices off before the quota does).
+      const engine = createEngine(st, { store: await dynamoStore(), logger, sink: new SendConnectorEventClient({ logger, maxAttempts: 2, maxDelayMs: 50 }), now: rig.now, ackBudgetMs: 20_000 }, {
         ...harness.env(),
         C2C_VENDOR_ORIGIN: origin,
-        C2C_JOB_QUEUE_URL: sqs.queueUrl(QUEUE),
-        C2C_SQS_ENDPOINT: sqs.endpoint,
-        C2C_JOB_KEY: "deployment-job-key-for-tests-0123456789",
-        AWS_REGION: sqs.region,
-        AWS_ACCESS_KEY_ID: LOCAL_TEST_CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: LOCAL_TEST_CREDENTIALS.secretAccessKey,
+        ...rig.jobQueueEnv(),
       });
       expect(((await engine.handle(discover("quotaFan"), ctx)) as any).header.responseCode).toBe(200);
       expect(statusAt.map((s) => s.id)).toEqual(["switch-1", "switch-2", "switch-3"]);
-      expect(sqs.messages(QUEUE)).toHaveLength(1);
-      for (let minute = 0; minute < 10 && sqs.messages(QUEUE).length > 0; minute++) {
-        clock += 30_000;
+      expect(rig.messages()).toHaveLength(1);
+      for (let minute = 0; minute < 10 && rig.messages().length > 0; minute++) {
+        rig.clock += 30_000;
         for (let i = 0; i < 5; i++) {
           const event = sqs.poll(QUEUE);
           if (event.Records.length === 0) break;
           sqs.complete(QUEUE, event, (await engine.handle(event, ctx)) as BatchResponse);
         }
       }
-      expect(sqs.messages(QUEUE)).toHaveLength(0);
+      expect(rig.messages()).toHaveLength(0);
       // Each device read once, never more than 3 in one minute of the quota's clock.
       expect(statusAt.map((s) => s.id)).toEqual(["switch-1", "switch-2", "switch-3", "switch-4", "switch-5"]);
       const perMinute = new Map<number, number>();
