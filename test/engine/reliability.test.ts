@@ -5,7 +5,6 @@
  * a failing deferred job is retried, then reported with a non-2xx StatusCode; an event MI does
  * not take now is delivered later; no event of a deactivated user leaves.
  */
-import { readFileSync } from "node:fs";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadBundleOrThrow } from "../../engine/mapping/bundle.ts";
@@ -15,6 +14,7 @@ import type { Exchange } from "../../engine/testing/vendor-simulator.ts";
 import { createEngine } from "../../engine/handler/create-handler.ts";
 import { DEFAULT_ACK_BUDGET_MS, type Engine } from "../../engine/handler/engine.ts";
 import { timedOnEngineTime } from "../support/engine-time.ts";
+import { getLight, LIFX_LIGHTS, lifxCommand, lifxDiscovery, lifxRequest, listLights, putState } from "../support/lifx.ts";
 import { MemoryStateStore } from "../../engine/store/memory-store.ts";
 import { DynamoDbStateStore, createStateTable } from "../../engine/store/dynamodb-store.ts";
 import type { StateStore } from "../../engine/store/store.ts";
@@ -23,40 +23,14 @@ import { RedactingLogger, memorySink, type LogRecord } from "../../engine/log/js
 import { keys } from "../../engine/operations/keys.ts";
 import { ABANDONED_AFTER_MS } from "../../engine/operations/idempotency.ts";
 
-const lights = JSON.parse(readFileSync("mappings/lifx/tests/data/lights.json", "utf8"));
-const colorLight = [lights[0]];
+const lights = LIFX_LIGHTS;
 const USER = "a0c1aa82395411e9a0757200055bf1c9";
-
-const getDevice = (response: Exchange["response"] = { status: 200, body: colorLight }): Exchange => ({
-  request: { method: "GET", path: "/v1/lights/id:d073d5141876" },
-  response,
-});
-const putOn = (response: Exchange["response"] = { status: 207, body: { results: [{ id: "d073d5141876", status: "ok" }] } }): Exchange => ({
-  request: { method: "PUT", path: "/v1/lights/id:d073d5141876/state" },
-  response,
-});
-const listAll = (response: Exchange["response"] = { status: 200, body: lights }): Exchange => ({
-  request: { method: "GET", path: "/v1/lights/all" },
-  response,
-});
-
-const auth = { auth: { type: "OAuth2.0", token: FIXTURE_TOKEN } };
-const command = (traceId: string) => ({
-  header: auth,
-  payload: {
-    operationName: "AWS.SendCommand",
-    operationVersion: "1.0",
-    connectorId: "lifx-connector",
-    connectorDeviceId: "d073d5141876",
-    traceId,
-    endpoints: [{ id: "1", clusters: [{ id: "0x0006", commands: [{ "0x01": {} }] }] }],
-  },
-});
-const discovery = (deviceDiscoveryId: string) => ({
-  header: auth,
-  payload: { operationName: "AWS.DiscoverDevices", operationVersion: "1.0", connectorId: "lifx-connector", deviceDiscoveryId },
-});
-const simple = (operationName: string) => ({ header: auth, payload: { operationName, operationVersion: "1.0", connectorId: "lifx-connector" } });
+const getDevice = getLight;
+const putOn = putState;
+const listAll = listLights;
+const command = (traceId: string) => lifxCommand(traceId);
+const discovery = lifxDiscovery;
+const simple = lifxRequest;
 const lambdaContext = { getRemainingTimeInMillis: () => 30_000 };
 
 let harness: FixtureHarness;

@@ -5,7 +5,6 @@
  * are real Powertools output, captured where they are written (a test sink, and stdout on the
  * production path).
  */
-import { readFileSync } from "node:fs";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { loadBundleOrThrow } from "../../engine/mapping/bundle.ts";
 import type { CompiledBundle } from "../../engine/mapping/compiled.ts";
@@ -13,6 +12,7 @@ import { FixtureHarness, FIXTURE_TOKEN } from "../../engine/testing/fixture-runn
 import type { Exchange } from "../../engine/testing/vendor-simulator.ts";
 import { createEngine } from "../../engine/handler/create-handler.ts";
 import type { Engine } from "../../engine/handler/engine.ts";
+import type { InProcessDispatcher } from "../../engine/handoff/in-process-dispatcher.ts";
 import { MemoryStateStore } from "../../engine/store/memory-store.ts";
 import { RedactingLogger, memorySink, type LogRecord } from "../../engine/log/json-logger.ts";
 import { EmfPublisher } from "../../engine/metrics/emf.ts";
@@ -20,25 +20,10 @@ import { MetricsBuffer } from "../../engine/metrics/recorder.ts";
 import { keys } from "../../engine/operations/keys.ts";
 import { startMiEmulator, type MiEmulator } from "../../engine/local/mi-emulator.ts";
 import { acmeBundle, contactEvent, rig } from "../events/helpers.ts";
+import { getLight, lifxCommand as command, PUT_STATE_OK, putState } from "../support/lifx.ts";
 
-const lights = JSON.parse(readFileSync("mappings/lifx/tests/data/lights.json", "utf8"));
-const getDevice: Exchange = { request: { method: "GET", path: "/v1/lights/id:d073d5141876" }, response: { status: 200, body: [lights[0]] } };
-const putOn = (status = 207, delayMs = 0): Exchange => ({
-  request: { method: "PUT", path: "/v1/lights/id:d073d5141876/state" },
-  response: { status, body: status === 207 ? { results: [{ id: "d073d5141876", status: "ok" }] } : { error: "nope" }, delayMs },
-});
-const auth = { auth: { type: "OAuth2.0", token: FIXTURE_TOKEN } };
-const command = (traceId: string) => ({
-  header: auth,
-  payload: {
-    operationName: "AWS.SendCommand",
-    operationVersion: "1.0",
-    connectorId: "lifx-connector",
-    connectorDeviceId: "d073d5141876",
-    traceId,
-    endpoints: [{ id: "1", clusters: [{ id: "0x0006", commands: [{ "0x01": {} }] }] }],
-  },
-});
+const getDevice = getLight();
+const putOn = (status = 207, delayMs = 0): Exchange => putState({ status, body: status === 207 ? PUT_STATE_OK.body : { error: "nope" }, delayMs });
 const ctx = { getRemainingTimeInMillis: () => 30_000 };
 
 interface Emf {
@@ -81,6 +66,9 @@ function engineWith(lines: string[], extra: Parameters<typeof createEngine>[1] =
   });
 }
 
+/** Waits for the engine's in-process jobs (hand-offs, the outbox), retries included. */
+const drained = (engine: Engine) => (engine.deps.dispatcher as InProcessDispatcher).drain();
+
 describe("EMF metrics per invocation", () => {
   it("a SendCommand publishes its vendor calls (call name, status class, latency) and the event sent, once, at its end", async () => {
     harness.vendor.load([getDevice, putOn()], "strict");
@@ -118,8 +106,9 @@ describe("EMF metrics per invocation", () => {
     const store = new MemoryStateStore();
     const engine = engineWith(lines, { store, ackBudgetMs: 500 });
     await engine.handle(command("trace-h-1"), ctx);
-    await harness.mi.waitForEvents(1, 5000);
-    await new Promise((r) => setTimeout(r, 50));
+    // The job has ended (and published its line) when the dispatcher is drained: no sleeping on it.
+    await drained(engine);
+    expect(harness.mi.events).toHaveLength(1);
     expect(total(lines, "HandOffs", { operation: "AWS.SendCommand" })).toBe(1);
     // The job published its own line when it ended: the event it sent.
     expect(total(lines, "EventsSent")).toBe(1);
@@ -127,9 +116,10 @@ describe("EMF metrics per invocation", () => {
     harness.mi.reset();
     harness.mi.inject({ status: 503, times: 3 });
     const later: string[] = [];
-    await engineWith(later, { store }).handle(command("trace-h-2"), ctx);
-    await harness.mi.waitForEvents(1, 8000);
-    await new Promise((r) => setTimeout(r, 50));
+    const second = engineWith(later, { store });
+    await second.handle(command("trace-h-2"), ctx);
+    await drained(second);
+    expect(harness.mi.events).toHaveLength(1);
     expect(total(later, "EventsDeferred")).toBe(1);
     expect(total(later, "HandOffs")).toBe(0);
     // The outbox job that delivered it later.
