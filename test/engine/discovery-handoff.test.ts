@@ -33,13 +33,16 @@ const light = (i: number) => ({
 class ListingVendor {
   readonly listings: number[] = [];
   private server!: Server;
-  constructor(private readonly answer: (n: number) => unknown[]) {}
+  readonly urls: string[] = [];
+  constructor(private readonly answer: (n: number, url: URL) => unknown) {}
   async start(): Promise<string> {
     this.server = createServer((req, res) => {
       req.resume();
       req.on("end", () => {
-        if (req.url !== "/v1/lights/all") return res.writeHead(404).end("{}");
-        const body = JSON.stringify(this.answer(this.listings.length));
+        const url = new URL(req.url ?? "/", "http://vendor");
+        if (url.pathname !== "/v1/lights/all") return res.writeHead(404).end("{}");
+        this.urls.push(url.search);
+        const body = JSON.stringify(this.answer(this.listings.length, url));
         this.listings.push(Date.now());
         res.writeHead(200, { "content-type": "application/json" }).end(body);
       });
@@ -71,13 +74,13 @@ const discover = (discoveryId: string) => ({
 });
 
 /** Runs one discovery whose ACK budget is used up when device `holdAt` is translated. */
-async function discoverHeldAt(vendor: ListingVendor, holdAt: string, discoveryId: string) {
+async function discoverHeldAt(vendor: ListingVendor, holdAt: string, discoveryId: string, bundle: CompiledBundle = lifx) {
   const origin = await vendor.start();
   harness.mi.reset();
   const before = logs.length;
   let t0 = 0;
   const engine = createEngine(
-    lifx,
+    bundle,
     {
       store: new MemoryStateStore(),
       logger: new RedactingLogger(memorySink(logs)),
@@ -168,6 +171,32 @@ describe("a vendor page bigger than the ACK budget", () => {
       const after = r.ids.slice(reported.length);
       expect(after).toEqual(first.map((l) => l.id).filter((x) => !reported.slice(-8).includes(x)));
       expect(r.lines.some((l) => String(l.message).includes("reported again"))).toBe(true);
+    } finally {
+      await vendor.close();
+    }
+  });
+
+  it("cursor pages: the page cut is read again with its own cursor, then the listing goes on", async () => {
+    // LIFX as if it paged: { items, next_cursor }, 3 pages of 150 / 300 / 50 lights.
+    const paged = structuredClone(lifx);
+    const d = paged.operations.discoverDevices;
+    d.devices = { src: "items", at: "test:devices" };
+    d.userId = { src: "$sort(response.items.location.id)[0]", at: "test:userId" };
+    d.list.pagination = { style: "cursor", param: "cursor", next: { src: "next_cursor", at: "test:next" }, start: 1, maxPages: 5 };
+    const pages: Record<string, { items: unknown[]; next_cursor?: string }> = {
+      "": { items: Array.from({ length: 150 }, (_, i) => light(i)), next_cursor: "c2" },
+      c2: { items: Array.from({ length: 300 }, (_, i) => light(150 + i)), next_cursor: "c3" },
+      c3: { items: Array.from({ length: 50 }, (_, i) => light(450 + i)) },
+    };
+    const vendor = new ListingVendor((_, url) => pages[url.searchParams.get("cursor") ?? ""]);
+    try {
+      // Held on page 2: its first part goes out, the job reads page 2 again (cursor c2), then page 3.
+      const r = await discoverHeldAt(vendor, id(200), "paged1", paged);
+      expect(r.ack.header.responseCode).toBe(200);
+      expect(vendor.urls).toEqual(["", "?cursor=c2", "?cursor=c2", "?cursor=c3"]);
+      expect(r.ids).toEqual(Array.from({ length: 500 }, (_, i) => id(i)));
+      expect(r.events.map((e) => e.StatusCode)).toEqual([...Array(r.events.length - 1).fill(300), 200]);
+      expect(r.lines.filter((l) => l.message === "work handed off")).toHaveLength(1);
     } finally {
       await vendor.close();
     }
