@@ -417,7 +417,10 @@ class BundleCompiler {
     const action: CompiledAction = { requests, confirms, responseFields, at: this.at(path) };
     if (command.verify !== undefined) action.verify = this.expr(command.verify, [...path, "verify"]);
     if (command.affects !== undefined) action.affects = this.expr(command.affects, [...path, "affects"]);
-    if (command.readBack) action.readBack = { afterMs: command.readBack.afterSeconds * 1000 };
+    if (command.readBack) {
+      action.readBack = { afterMs: command.readBack.afterSeconds * 1000 };
+      if (command.readBack.when !== undefined) action.readBack.when = this.expr(command.readBack.when, [...path, "readBack", "when"]);
+    }
     const refuse = this.refusals(command.refuse, [...path, "refuse"]);
     if (refuse) action.refuse = refuse;
     return action;

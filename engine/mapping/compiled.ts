@@ -102,7 +102,7 @@ export interface CompiledAction {
   /** Over the account's devices: the other devices this command changes. */
   affects?: Expr;
   /** The vendor's answer means "accepted": the confirmed state comes from a read-back of the device after `afterMs`. */
-  readBack?: { afterMs: number };
+  readBack?: { afterMs: number; when?: Expr };
   at: string;
 }
 

@@ -694,6 +694,10 @@ readBack?: {
  * Seconds between the vendor's answer and the read-back (at most 900: the job queue's longest delay).
  */
 afterSeconds: number
+/**
+ * JSONata over the command's context (`response`: the vendor's answer; `status`, `fields`, `device`, as `confirms` sees them): true when the answer only accepted the command, so its state is read back; otherwise (the vendor said it is done) `confirms` applies as without `readBack`. Leave it out when every answer only accepts.
+ */
+when?: string
 }
 }
 /**

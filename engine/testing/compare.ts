@@ -1,7 +1,8 @@
 /**
  * Expected-versus-actual comparison for fixtures: objects match when every key the expectation
- * lists matches (keys it leaves out are not checked); arrays must match element by element and in
- * length; scalars must be equal. Failures carry a readable diff.
+ * lists matches (keys it leaves out are not checked; `{ $absent: true }` says the key must not be
+ * there); arrays must match element by element and in length; scalars must be equal. Failures
+ * carry a readable diff.
  */
 import { diffArrays, diffLines } from "diff";
 
@@ -11,7 +12,13 @@ export interface Mismatch {
   actual: unknown;
 }
 
+/** `{ $absent: true }` in an expectation: the member must not be there (a response claiming no attribute). */
+export function isAbsentMarker(expected: unknown): boolean {
+  return isPlainObject(expected) && Object.keys(expected).length === 1 && expected.$absent === true;
+}
+
 export function subsetMismatches(expected: unknown, actual: unknown, path = "$"): Mismatch[] {
+  if (isAbsentMarker(expected)) return actual === undefined ? [] : [{ path, expected, actual }];
   if (expected !== null && typeof expected === "object" && !Array.isArray(expected)) {
     if (actual === null || typeof actual !== "object" || Array.isArray(actual)) return [{ path, expected, actual }];
     return Object.entries(expected).flatMap(([k, v]) => subsetMismatches(v, (actual as Record<string, unknown>)[k], `${path}.${k}`));
@@ -49,7 +56,7 @@ export function expectedView(expected: unknown, actual: unknown): unknown {
   if (isPlainObject(expected) && isPlainObject(actual)) {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(actual)) out[k] = k in expected ? expectedView(expected[k], v) : v;
-    for (const [k, v] of Object.entries(expected)) if (!(k in actual)) out[k] = v;
+    for (const [k, v] of Object.entries(expected)) if (!(k in actual) && !isAbsentMarker(v)) out[k] = v;
     return out;
   }
   if (Array.isArray(expected) && Array.isArray(actual)) return arrayView(expected, actual);

@@ -93,7 +93,7 @@ export async function executePlan(env: OperationEnv, plan: CommandPlan, opts: Ex
           def.ctx.headers = step.response?.headers;
           if (step.response) responses[step.name] = step.response.body;
         }
-        if (def.action!.readBack) {
+        if (def.action!.readBack && (await readsBack(env, def.action!.readBack, def.ctx))) {
           // "Accepted" is not "done": no attribute is claimed now; the read-back reports what the device did.
           outcome.readBackAfterMs = Math.max(outcome.readBackAfterMs ?? 0, def.action!.readBack.afterMs);
           await confirm(env, def.ctx, def.endpoint, def.cluster, { ...def.action!, confirms: [] }, outcome);
@@ -256,6 +256,12 @@ async function resolveUnknown(env: OperationEnv, plan: CommandPlan, step: PlanSt
     step.resends++;
   } else step.givenUp = true;
   await save();
+}
+
+/** Whether the vendor's answer only accepted the command (`readBack.when`; without it, every answer does). */
+async function readsBack(env: OperationEnv, readBack: NonNullable<CompiledAction["readBack"]>, ctx: EvalContext): Promise<boolean> {
+  if (readBack.when === undefined) return true;
+  return (await env.evaluator.evaluate(readBack.when, ctx, bindings(ctx))) === true;
 }
 
 async function confirm(
