@@ -207,7 +207,7 @@ export interface CompiledVerify {
   /** httpSignature: components every signature must cover. */
   components?: string[];
   /** httpSignature: keys fetched from the keyId URL on these hosts. */
-  keyUrl?: { allowedHosts: string[]; ttlSeconds?: number; pemPath?: string };
+  keyUrl?: { allowedHosts: string[]; ttlSeconds?: number; pemPath?: string; baseUrl?: string };
   jwksUrl?: string;
   issuer?: string | string[];
   audience?: string | string[];

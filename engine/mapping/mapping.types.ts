@@ -776,6 +776,10 @@ ttlSeconds?: number
  * Dot path of the PEM in a JSON key document.
  */
 pemPath?: string
+/**
+ * For senders whose keyId is a path, not a URL: the key is fetched from this origin plus the keyId (`https://key.smartthings.com` + `/pl/useast1/...`). The resulting URL must still be on `allowedHosts`; a keyId that is a full URL is taken as it is.
+ */
+baseUrl?: string
 }
 /**
  * jwt: the JSON Web Key Set the bearer token's signature is checked against (fetched and cached per container; an unknown `kid` fetches it again, so rotation needs no redeploy).

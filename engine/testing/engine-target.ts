@@ -11,7 +11,31 @@ import { FIXTURE_TOKEN, type FixtureRunContext, type InvokeTarget } from "./fixt
 import type { Fixture } from "./fixtures.ts";
 import { applyGiven } from "./fixture-given.ts";
 import { DeliveryAuthenticator } from "../webhook/authenticate.ts";
-import { publicKeySet } from "../webhook/delivery-event.ts";
+import { publicKeySet, publishedKey } from "../webhook/delivery-event.ts";
+import { allowedKeyUrl } from "../webhook/key-fetch.ts";
+
+/**
+ * The sender's key server for HTTP-signed fixtures: each allowed keyId URL answered with the key
+ * the fixture's sender publishes there, anything else 404; nothing leaves the process.
+ */
+/** Sends a request to `origin` instead of the URL's own (after the engine's host checks on the original). */
+function toOrigin(origin: string): typeof fetch {
+  return (input, init) => {
+    const url = new URL(input instanceof URL ? input.href : typeof input === "string" ? input : input.url);
+    const target = new URL(origin);
+    url.protocol = target.protocol;
+    url.host = target.host;
+    return fetch(url, init);
+  };
+}
+
+function keyServer(published: Map<string, string>): typeof fetch {
+  return async (input) => {
+    const href = input instanceof URL ? input.href : typeof input === "string" ? input : input.url;
+    const doc = published.get(href);
+    return doc !== undefined ? new Response(doc, { status: 200, headers: { "content-type": "application/x-pem-file" } }) : new Response("no such key", { status: 404 });
+  };
+}
 
 export function engineTarget(
   bundle: CompiledBundle,
@@ -40,7 +64,22 @@ export function engineTarget(
 export function senderKeys(bundle: CompiledBundle, fixture: Fixture): Pick<EngineDeps, "webhookOptions"> {
   const jwksUrl = bundle.webhooks?.verify.jwksUrl;
   const steps = [fixture.webhook, ...(fixture.deliveries ?? []).map((s) => s.webhook)];
-  const keys = steps.flatMap((w) => (w?.sign?.scheme === "jwt" ? publicKeySet(w.sign.privateJwk).keys : []));
+  const keyUrl = bundle.webhooks?.verify.keyUrl;
+  const published = new Map<string, string>();
+  for (const w of steps) {
+    if (w?.sign?.scheme !== "httpSignature" || !keyUrl) continue;
+    try {
+      published.set(allowedKeyUrl(w.sign.keyId, keyUrl).href, publishedKey(w.sign));
+    } catch {
+      // A keyId off the allow-list: the engine refuses it without fetching, so there is nothing to answer.
+    }
+  }
+  const confirms = bundle.webhooks?.handshakes.some((h) => h.confirm !== undefined) ?? false;
+  // Confirmation calls go where vendor calls go (C2C_VENDOR_ORIGIN: the simulator), so a fixture lists them as exchanges.
+  const fetchOption = confirms && process.env.C2C_VENDOR_ORIGIN ? { fetch: toOrigin(process.env.C2C_VENDOR_ORIGIN) } : {};
+  if (published.size > 0) return { webhookOptions: { authenticator: new DeliveryAuthenticator({ fetch: keyServer(published) }), ...fetchOption } };
+  if (confirms && "fetch" in fetchOption) return { webhookOptions: fetchOption };
+  const keys = steps.flatMap((w) => (w?.sign?.scheme === "jwt" ? publicKeySet(w.sign.publishedJwk ?? w.sign.privateJwk).keys : []));
   if (!jwksUrl || keys.length === 0) return {};
   return { webhookOptions: { authenticator: new DeliveryAuthenticator({ jwks: { localKeySets: { [jwksUrl]: { keys } } } }) } };
 }

@@ -131,6 +131,8 @@ export class FixtureHarness {
     ];
     let ack: unknown;
     const answers: unknown[] = [];
+    /** The event each step sent, for `replay`. */
+    const built: unknown[] = [];
     let injected = 0;
     let t: InvokeTarget | undefined;
     try {
@@ -154,11 +156,14 @@ export class FixtureHarness {
         } else {
           try {
             const event =
-              step.poll !== undefined
-                ? { source: POLL_TICK_SOURCE }
-                : step.webhook !== undefined
-                  ? deliveryEvent(step.webhook, { ...process.env })
-                  : this.miRequest(fixture, step.request ?? {});
+              step.replay !== undefined
+                ? replayed(built, step.replay)
+                : step.poll !== undefined
+                  ? { source: POLL_TICK_SOURCE }
+                  : step.webhook !== undefined
+                    ? deliveryEvent(step.webhook, { ...process.env })
+                    : this.miRequest(fixture, step.request ?? {});
+            built[i] = event;
             answer = await t!.invoke(event, { getRemainingTimeInMillis: () => 30_000, awsRequestId: `fixture-${i + 1}` });
           } catch (err) {
             failures.push(`${label}the target threw instead of answering: ${err instanceof Error ? err.message : String(err)}`);
@@ -235,6 +240,12 @@ export class FixtureHarness {
   async close(): Promise<void> {
     await Promise.all([this.vendor.close(), this.mi.close(), this.secretsEmulator?.close(), this.jobQueue?.close()]);
   }
+}
+
+function replayed(built: unknown[], step: number): unknown {
+  const event = built[step - 1];
+  if (event === undefined) throw new Error(`replay: ${step} names no earlier step that sent something`);
+  return structuredClone(event);
 }
 
 /** Status, and body (exact text, or a subset of the JSON answer), of an HTTP answer. */

@@ -72,6 +72,8 @@ export interface ExpectedHttp {
 export interface FixtureStep {
   request?: Record<string, unknown>;
   webhook?: WebhookDelivery;
+  /** Sends the event built for step `replay` (1-based) again, byte for byte: a captured delivery replayed. */
+  replay?: number;
   /** The polling schedule's tick (engine/polling/schedule.ts): a poll round starts. */
   poll?: Record<string, never>;
   /** Moves the job queue's clock: jobs due by then run (a delay shown, never slept). */
@@ -158,10 +160,24 @@ async function resolveRequest(request: any, base: string): Promise<Record<string
 
 /** `body: { file: ... }` reads the body from a file; a JSON file is sent as its exact text. */
 async function resolveWebhook(webhook: any, base: string): Promise<WebhookDelivery> {
+  if (webhook?.sign?.scheme === "httpSignature" && typeof webhook.sign.keyFile === "string") {
+    // PEM files next to the fixture: the signing key, and what the key server publishes when it differs.
+    const { keyFile, publishedKeyFile, signedBody, ...sign } = webhook.sign;
+    webhook = {
+      ...webhook,
+      sign: {
+        ...sign,
+        privateKeyPem: await readFile(join(base, keyFile), "utf8"),
+        ...(typeof publishedKeyFile === "string" ? { publishedKeyPem: await readFile(join(base, publishedKeyFile), "utf8") } : {}),
+        ...(signedBody !== undefined ? { signedBody: typeof signedBody === "string" ? signedBody : JSON.stringify(signedBody) } : {}),
+      },
+    };
+  }
   if (webhook?.sign?.scheme === "jwt" && typeof webhook.sign.keyFile === "string") {
     // The test key as a JWK file next to the fixture: read here so signing stays synchronous.
-    const { keyFile, ...sign } = webhook.sign;
-    webhook = { ...webhook, sign: { ...sign, privateJwk: await readData(join(base, keyFile)) } };
+    const { keyFile, publishedKeyFile, ...sign } = webhook.sign;
+    const published = typeof publishedKeyFile === "string" ? { publishedJwk: await readData(join(base, publishedKeyFile)) } : {};
+    webhook = { ...webhook, sign: { ...sign, privateJwk: await readData(join(base, keyFile)), ...published } };
   }
   const body = webhook.body;
   if (body && typeof body === "object" && typeof body.file === "string" && Object.keys(body).length === 1) {

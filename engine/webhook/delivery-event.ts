@@ -3,7 +3,7 @@
  * or API Gateway REST 1.0), signing the raw body as the vendor would. Used by fixture tests and
  * local tools to play the vendor; the ingress never calls it.
  */
-import { createHmac, createPrivateKey, createPublicKey, sign as signBytes, type JsonWebKey } from "node:crypto";
+import { createHash, createHmac, createPrivateKey, createPublicKey, sign as signBytes, type JsonWebKey } from "node:crypto";
 
 export interface DeliverySpec {
   method?: string;
@@ -12,7 +12,7 @@ export interface DeliverySpec {
   headers?: Record<string, string>;
   /** An object is sent as JSON; a string exactly as written. */
   body?: unknown;
-  sign?: HmacSigning | JwtSigning;
+  sign?: HmacSigning | JwtSigning | HttpSignatureSigning;
   version?: "1.0" | "2.0";
 }
 
@@ -42,6 +42,56 @@ export interface JwtSigning {
   /** Default "Authorization" with prefix "Bearer ". */
   header?: string;
   prefix?: string;
+  /** What the sender's JWKS publishes (default: the public half of privateJwk); another key makes a forged token. */
+  publishedJwk?: JsonWebKey & { kid?: string };
+  /** Claims put into the token after signing: a token tampered with on the way (its signature no longer covers them). */
+  tamperedClaims?: Record<string, unknown>;
+}
+
+/**
+ * A draft-cavage HTTP signature as senders such as SmartThings make it: `Digest` (SHA-256 of the
+ * body) and `Date` set, the listed components signed with a test private key, the parameters in
+ * `Authorization: Signature ...` (or a `Signature` header). The receiver's key for `keyId` is
+ * `publishedKeyPem`, or the public half of the signing key.
+ */
+export interface HttpSignatureSigning {
+  scheme: "httpSignature";
+  /** PKCS#8 PEM private key, a test key made for the fixture: never a real one. */
+  privateKeyPem: string;
+  keyId: string;
+  /** Default rsa-sha256. */
+  algorithm?: "rsa-sha256" | "ecdsa-sha256" | "ed25519";
+  /** Default ["(request-target)", "digest", "date"]. */
+  components?: string[];
+  /** Default "Authorization" (value `Signature <params>`); "Signature" carries the bare parameters. */
+  header?: "Authorization" | "Signature";
+  /** Dates the delivery this many seconds from now (negative: an old, replayed-looking delivery). */
+  dateOffsetSeconds?: number;
+  /** Signs (and digests) this body instead of the one sent: a delivery altered on the way. */
+  signedBody?: string;
+  /** What the sender publishes at keyId (PEM public key or certificate); default the signing key's public half. */
+  publishedKeyPem?: string;
+}
+
+/** The document a key server answers for the signing key of `sign`. */
+export function publishedKey(sign: HttpSignatureSigning): string {
+  return sign.publishedKeyPem ?? createPublicKey(createPrivateKey(sign.privateKeyPem)).export({ type: "spki", format: "pem" }).toString();
+}
+
+function signHttpMessage(sign: HttpSignatureSigning, method: string, path: string, query: Record<string, string>, body: string, headers: Record<string, string>): void {
+  const signedBody = sign.signedBody ?? body;
+  headers.date = new Date(Date.now() + (sign.dateOffsetSeconds ?? 0) * 1000).toUTCString();
+  headers.digest = `SHA-256=${createHash("sha256").update(signedBody, "utf8").digest("base64")}`;
+  const qs = new URLSearchParams(query).toString();
+  const components = sign.components ?? ["(request-target)", "digest", "date"];
+  const value = (name: string) => Object.entries(headers).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1] ?? "";
+  const base = components.map((c) => (c === "(request-target)" ? `(request-target): ${method.toLowerCase()} ${path}${qs ? `?${qs}` : ""}` : `${c.toLowerCase()}: ${value(c)}`)).join("\n");
+  const algorithm = sign.algorithm ?? "rsa-sha256";
+  const key = createPrivateKey(sign.privateKeyPem);
+  const signature = signBytes(algorithm === "ed25519" ? null : "sha256", Buffer.from(base, "utf8"), key).toString("base64");
+  const params = `keyId="${sign.keyId}",signature="${signature}",headers="${components.join(" ")}",algorithm="${algorithm}"`;
+  if ((sign.header ?? "Authorization") === "Signature") headers.signature = params;
+  else headers.authorization = `Signature ${params}`;
 }
 
 export function deliveryEvent(spec: DeliverySpec, env: Record<string, string | undefined> = process.env): Record<string, unknown> {
@@ -50,7 +100,9 @@ export function deliveryEvent(spec: DeliverySpec, env: Record<string, string | u
   const body = spec.body === undefined ? "" : typeof spec.body === "string" ? spec.body : JSON.stringify(spec.body);
   const headers: Record<string, string> = { ...(spec.headers ?? {}) };
   if (body !== "" && !Object.keys(headers).some((h) => h.toLowerCase() === "content-type")) headers["content-type"] = "application/json";
-  if (spec.sign?.scheme === "jwt") {
+  if (spec.sign?.scheme === "httpSignature") {
+    signHttpMessage(spec.sign, method, path, spec.query ?? {}, body, headers);
+  } else if (spec.sign?.scheme === "jwt") {
     const token = signJwt(spec.sign, Math.floor(Date.now() / 1000));
     headers[spec.sign.header ?? "Authorization"] = (spec.sign.prefix ?? (spec.sign.header ? "" : "Bearer ")) + token;
   } else if (spec.sign) {
@@ -123,7 +175,8 @@ function signJwt(spec: JwtSigning, nowSeconds: number): string {
   const key = createPrivateKey({ key: spec.privateJwk, format: "jwk" });
   // JWS wants ECDSA signatures as r||s (IEEE P1363), not DER.
   const signature = signBytes("sha256", Buffer.from(input), alg === "ES256" ? { key, dsaEncoding: "ieee-p1363" } : key);
-  return `${input}.${b64url(signature)}`;
+  const sent = spec.tamperedClaims ? `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify({ ...payload, ...spec.tamperedClaims }))}` : input;
+  return `${sent}.${b64url(signature)}`;
 }
 
 /** The public JWKS a receiver checks tokens of `privateJwk` against. */

@@ -30,6 +30,8 @@ export interface KeyUrlPolicy {
   ttlSeconds?: number;
   /** Dot path of a PEM inside a JSON document. */
   pemPath?: string;
+  /** Origin a keyId that is a path is resolved against (senders that name keys by path). */
+  baseUrl?: string;
 }
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
@@ -41,9 +43,11 @@ const MAX_KEY_DOCUMENT_BYTES = 64 * 1024;
 export function allowedKeyUrl(keyId: string, policy: KeyUrlPolicy): URL {
   let url: URL;
   try {
-    url = new URL(keyId);
+    // A path keyId joins the declared origin as text ("/pl/a" under "https://h/keys" is "https://h/keys/pl/a"), never
+    // as a relative reference: "//evil.example/x" must not become another host. The allow-list is checked after.
+    url = policy.baseUrl !== undefined && keyId.startsWith("/") ? new URL(policy.baseUrl.replace(/\/+$/, "") + keyId) : new URL(keyId);
   } catch {
-    throw new KeyFetchError("host_not_allowed", "keyId is not a URL");
+    throw new KeyFetchError("host_not_allowed", policy.baseUrl !== undefined ? "keyId is neither a path nor a URL" : "keyId is not a URL");
   }
   const host = url.hostname.toLowerCase();
   if (!policy.allowedHosts.map((h) => h.toLowerCase()).includes(host)) {

@@ -4,11 +4,12 @@
  * ones refused; keys from the bundle or fetched from an allow-listed keyId URL on a loopback key
  * server (cached, refetched on rotation, a disallowed host never contacted).
  */
-import { createHash, generateKeyPairSync, sign, type KeyObject } from "node:crypto";
+import { createHash, createPrivateKey, generateKeyPairSync, sign, type KeyObject } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { httpbis, createSigner } from "http-message-signatures";
 import { verifyHttpSignature, type HttpSignatureVerifyOptions } from "../../engine/webhook/http-signature.ts";
-import { KeyFetcher } from "../../engine/webhook/key-fetch.ts";
+import { KeyFetcher, allowedKeyUrl } from "../../engine/webhook/key-fetch.ts";
 import type { WebhookRequest } from "../../engine/webhook/http-event.ts";
 import { startLoopbackServer, type LoopbackServer } from "../vendor/loopback-server.ts";
 
@@ -18,6 +19,9 @@ const other = generateKeyPairSync("rsa", { modulusLength: 2048 });
 const ed = generateKeyPairSync("ed25519");
 const ec = generateKeyPairSync("ec", { namedCurve: "P-256" });
 const pem = (k: KeyObject) => k.export({ type: "spki", format: "pem" }).toString();
+/** The SmartThings fixtures' test key and its self-signed certificate (made for the fixtures). */
+const certKey = createPrivateKey(readFileSync("mappings/smartthings/tests/data/webhook-test-signing-key.pem", "utf8"));
+const certificate = readFileSync("mappings/smartthings/tests/data/webhook-test-signing-cert.pem", "utf8");
 
 const BODY = JSON.stringify({ id: "evt-1", device: "lamp-1", on: true });
 
@@ -149,6 +153,10 @@ describe("keys fetched from the keyId URL", () => {
       if (req.rawUrl.startsWith("/actor")) {
         res.writeHead(200, { "content-type": "application/json" });
         res.end(JSON.stringify({ id: "actor", publicKey: { id: "actor#main-key", publicKeyPem: pem(current) } }));
+      } else if (req.rawUrl.startsWith("/pl/")) {
+        // A key server that names keys by path and serves X.509 certificates (SmartThings').
+        res.writeHead(200, { "content-type": "application/x-pem-file" });
+        res.end(certificate);
       } else if (req.rawUrl === "/jwks") {
         res.writeHead(200, { "content-type": "application/json" });
         res.end(JSON.stringify({ keys: [{ ...ed.publicKey.export({ format: "jwk" }), kid: "ed-1" }] }));
@@ -191,6 +199,20 @@ describe("keys fetched from the keyId URL", () => {
     expect(await verifyHttpSignature(cavageRequest({ keyId }), policy(), new KeyFetcher(), NOW)).toMatchObject({ ok: false, code: "key_not_allowed" });
     expect(await verifyHttpSignature(cavageRequest({ keyId: "https://attacker.example/key" }), policy(), new KeyFetcher(), NOW)).toMatchObject({ ok: false, code: "key_not_allowed" });
     expect(server.received.length).toBe(before);
+  });
+
+  it("resolves a keyId that is a path against keyUrl.baseUrl and reads a certificate; a //host path stays on the base host", async () => {
+    const before = server.received.length;
+    const keyUrl = { allowedHosts: ["127.0.0.1"], baseUrl: server.origin };
+    const options = { scheme: "httpSignature" as const, algorithms: ["rsa-sha256" as const], keyUrl };
+    expect(await verifyHttpSignature(cavageRequest({ key: certKey, keyId: "/pl/useast1/test-key" }), options, new KeyFetcher(), NOW)).toEqual({ ok: true });
+    expect(server.received.at(-1)?.rawUrl).toBe("/pl/useast1/test-key");
+    // Not a relative reference: "//attacker.example/..." is a path on the base host, never another host.
+    expect(allowedKeyUrl("//attacker.example/pl/k", keyUrl).host).toBe(new URL(server.origin).host);
+    // A wrong key under a path keyId is still refused; without baseUrl a path is no URL at all.
+    expect(await verifyHttpSignature(cavageRequest({ key: other.privateKey, keyId: "/pl/useast1/test-key" }), options, new KeyFetcher(), NOW)).toMatchObject({ ok: false });
+    expect(await verifyHttpSignature(cavageRequest({ key: certKey, keyId: "/pl/useast1/test-key" }), policy(), new KeyFetcher(), NOW)).toMatchObject({ ok: false, code: "key_not_allowed" });
+    expect(server.received.length - before).toBeGreaterThanOrEqual(2);
   });
 
   it("says the key is unavailable (so the vendor retries) when the key server fails", async () => {
