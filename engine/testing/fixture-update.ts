@@ -41,14 +41,17 @@ export async function updateFixtureFile(file: string, result: FixtureResult, opt
 /** Applies the actual results to the parsed fixture. Exported for tests. */
 export function patchDocument(doc: Document, result: FixtureResult, notes: string[]): void {
   const raw = doc.toJS() as Record<string, any>;
-  const steps: Array<{ expect: Path; answer: unknown; webhook: boolean }> = Array.isArray(raw.deliveries)
-    ? raw.deliveries.map((s: any, i: number) => ({ expect: ["deliveries", i, "expect"], answer: result.answers[i], webhook: s?.webhook !== undefined }))
-    : [{ expect: ["expect"], answer: result.answers[0], webhook: raw.webhook !== undefined }];
+  // What a step's answer is: an HTTP answer (webhook deliveries and their replays), a poll tick's round, or an ACK.
+  const kindOf = (s: any, answer: unknown): "http" | "round" | "ack" =>
+    s?.webhook !== undefined || (s?.replay !== undefined && typeof (answer as { statusCode?: unknown } | undefined)?.statusCode === "number") ? "http" : s?.poll !== undefined ? "round" : "ack";
+  const steps: Array<{ expect: Path; answer: unknown; kind: "http" | "round" | "ack" }> = Array.isArray(raw.deliveries)
+    ? raw.deliveries.map((s: any, i: number) => ({ expect: ["deliveries", i, "expect"], answer: result.answers[i], kind: kindOf(s, result.answers[i]) }))
+    : [{ expect: ["expect"], answer: result.answers[0], kind: raw.webhook !== undefined ? "http" : "ack" }];
 
   for (const step of steps) {
     if (step.answer === undefined) continue;
-    if (step.webhook) patchHttp(doc, [...step.expect, "http"], step.answer);
-    else patchValue(doc, [...step.expect, "ack"], doc.getIn([...step.expect, "ack"]) === undefined ? undefined : toJs(doc, [...step.expect, "ack"]), step.answer);
+    if (step.kind === "http") patchHttp(doc, [...step.expect, "http"], step.answer);
+    else patchValue(doc, [...step.expect, step.kind], doc.getIn([...step.expect, step.kind]) === undefined ? undefined : toJs(doc, [...step.expect, step.kind]), step.answer);
   }
 
   // Events: element by element; extra ones appended whole, missing ones removed from the end.
