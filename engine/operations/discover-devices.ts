@@ -359,10 +359,13 @@ async function buildDevices(
       const i = cursor++;
       if (spacingMs) {
         // Starts are spaced by the declared rate, across the workers.
-        const now = performance.now();
-        const wait = Math.max(0, nextStart - now);
-        nextStart = Math.max(now, nextStart) + spacingMs;
-        if (wait) await new Promise((r) => setTimeout(r, wait));
+        // A timer can fire up to a millisecond early (libuv's clock is in whole milliseconds), and
+        // a vendor's rate limit is a bound: wait again until the start time has really come.
+        const startAt = Math.max(performance.now(), nextStart);
+        nextStart = startAt + spacingMs;
+        for (let wait = startAt - performance.now(); wait > 0; wait = startAt - performance.now()) {
+          await new Promise((r) => setTimeout(r, Math.ceil(wait)));
+        }
       }
       try {
         // Without per-device calls a device is translated synchronously when its expressions allow
