@@ -6,19 +6,12 @@
  * @smithy/signature-v4 produces for the same request and time (test/mi/sigv4.test.ts checks it
  * byte for byte, and the MI emulator verifies every signature with the independent `aws4` package).
  */
-import * as crypto from "node:crypto";
-import { createHash, createHmac, createSecretKey, type KeyObject } from "node:crypto";
+import { createHmac, createSecretKey, type KeyObject } from "node:crypto";
+import { sha256Hex } from "../util/sha256.ts";
 import type { AwsCredentials } from "./client.ts";
 
-/**
- * SHA-256 as lowercase hex. `crypto.hash` (Node >= 20.12 and 22) hashes in one call without a Hash
- * object, about 4x faster for an event-sized body than createHash().update().digest(); older Node
- * 20 releases fall back to createHash. Same digest either way (test/mi/sigv4.test.ts).
- */
-const oneShotHash = (crypto as { hash?: (algorithm: string, data: string, encoding: "hex") => string }).hash;
-export const sha256Hex: (data: string) => string = oneShotHash
-  ? (data) => oneShotHash("sha256", data, "hex")
-  : (data) => createHash("sha256").update(data, "utf8").digest("hex");
+/** SHA-256 as lowercase hex, in one call where Node has `crypto.hash`. */
+export { sha256Hex };
 
 export interface SignInput {
   method: string;

@@ -1,9 +1,9 @@
 /**
  * State-store keys. User ids and tokens are hashed so the table never holds them in clear.
  */
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../util/sha256.ts";
 
-const h = (s: string) => createHash("sha256").update(s).digest("hex").slice(0, 40);
+const h = (s: string) => sha256Hex(s).slice(0, 40);
 
 export const keys = {
   userOfToken: (token: string) => `user:token:${h(token)}`,
