@@ -67,39 +67,32 @@ function keepIdle(socket: import("node:net").Socket, keep: boolean, idleMs: numb
   return keep;
 }
 
-class IdleClosingHttpAgent extends http.Agent {
-  constructor(
-    options: http.AgentOptions,
-    private readonly idleMs: number,
-  ) {
-    super(options);
-  }
-  override keepSocketAlive(socket: import("node:net").Socket): void {
-    // Node returns whether the socket may be kept (false on a too-short server hint); typed void.
-    return keepIdle(socket, (super.keepSocketAlive(socket) as unknown as boolean) !== false, this.idleMs) as unknown as void;
-  }
-  override reuseSocket(socket: import("node:net").Socket, request: http.ClientRequest): void {
-    socket.setTimeout(0);
-    super.reuseSocket(socket, request);
-  }
+/**
+ * An agent (http or https) whose kept-alive sockets time out only while idle: the idle timer is
+ * armed when a socket goes back to the pool and cleared when a request takes it.
+ */
+function idleClosing<Options>(Base: new (options: Options) => http.Agent) {
+  return class IdleClosingAgent extends Base {
+    constructor(
+      options: Options,
+      private readonly idleMs: number,
+    ) {
+      super(options);
+    }
+    override keepSocketAlive(socket: import("node:net").Socket): void {
+      // Node returns whether the socket may be kept (false on a too-short server hint); typed void.
+      return keepIdle(socket, (super.keepSocketAlive(socket) as unknown as boolean) !== false, this.idleMs) as unknown as void;
+    }
+    override reuseSocket(socket: import("node:net").Socket, request: http.ClientRequest): void {
+      socket.setTimeout(0);
+      super.reuseSocket(socket, request);
+    }
+  };
 }
 
-class IdleClosingHttpsAgent extends https.Agent {
-  constructor(
-    options: https.AgentOptions,
-    private readonly idleMs: number,
-  ) {
-    super(options);
-  }
-  override keepSocketAlive(socket: import("node:net").Socket): void {
-    // Node returns whether the socket may be kept (false on a too-short server hint); typed void.
-    return keepIdle(socket, (super.keepSocketAlive(socket) as unknown as boolean) !== false, this.idleMs) as unknown as void;
-  }
-  override reuseSocket(socket: import("node:net").Socket, request: http.ClientRequest): void {
-    socket.setTimeout(0);
-    super.reuseSocket(socket, request);
-  }
-}
+const IdleClosingHttpAgent = idleClosing<http.AgentOptions>(http.Agent);
+// Its instances are https.Agents (the class extends https.Agent); the factory's type only says http.Agent.
+const IdleClosingHttpsAgent = idleClosing<https.AgentOptions>(https.Agent) as unknown as new (options: https.AgentOptions, idleMs: number) => https.Agent;
 
 /** The process-wide transport (one pair of agents per container). */
 let shared: HttpTransport | undefined;
