@@ -13,8 +13,8 @@ import { spawn } from "node:child_process";
 import { mkdir, readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { build } from "esbuild";
-import { startMiEmulator, LOCAL_TEST_CREDENTIALS, type MiEmulator } from "../engine/local/mi-emulator.ts";
+import { bundleLikeTheArtifact, lifxBenchEnv } from "./bundle.ts";
+import { startMiEmulator, type MiEmulator } from "../engine/local/mi-emulator.ts";
 import { startFakeLifx } from "./fake-lifx.ts";
 import { DISCOVERY_CHILD } from "./children.ts";
 import { summarizeProfile, type ProfileSummary } from "./profile.ts";
@@ -83,30 +83,10 @@ async function alone() {
   const artifact = path.join(ROOT, "dist", "lifx", "index.mjs");
   const floorOut = path.join(ROOT, "dist", "bench");
   if (withFloor) {
-    await build({
-      entryPoints: { floor: path.join(ROOT, "bench/floor/lifx-floor.ts") },
-      outdir: floorOut,
-      outExtension: { ".js": ".mjs" },
-      bundle: true,
-      platform: "node",
-      format: "esm",
-      target: "node20",
-      minify: true,
-      logLevel: "silent",
-      banner: { js: 'import { createRequire as __c } from "node:module"; const require = __c(import.meta.url);' },
-    });
+    await bundleLikeTheArtifact({ floor: path.join(ROOT, "bench/floor/lifx-floor.ts") }, floorOut);
   }
   const [fake, mi] = await Promise.all([startFakeLifx(), startMiEmulator({ region: "us-east-1" })]);
-  const env = {
-    AWS_REGION: "us-east-1",
-    AWS_ACCESS_KEY_ID: LOCAL_TEST_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL_TEST_CREDENTIALS.secretAccessKey,
-    C2C_MI_ENDPOINT: mi.url,
-    C2C_VENDOR_ORIGIN: fake.origin,
-    LIFX_API: `${fake.origin}/v1`,
-    C2C_LOG_LEVEL: "error",
-    AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: "1",
-  };
+  const env = lifxBenchEnv(fake.origin, mi.url);
   const all: Array<{ connector: string; devices: number } & DiscoveryRun> = [];
   try {
     const profDir = path.join(ROOT, "bench", "profiles");

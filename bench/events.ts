@@ -15,9 +15,9 @@ import { createInterface } from "node:readline";
 import path from "node:path";
 import { PerformanceObserver } from "node:perf_hooks";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { build } from "esbuild";
 import { LOCAL_TEST_CREDENTIALS } from "../engine/local/mi-emulator.ts";
 import type { SendConnectorEventInput } from "../engine/mi/send-connector-event.ts";
+import { bundleLikeTheArtifact } from "./bundle.ts";
 import { lightId } from "./fake-lifx.ts";
 import { summarizeProfile, type ProfileSummary } from "./profile.ts";
 
@@ -171,39 +171,12 @@ export async function eventsPerSecond(opts: EventsOptions) {
  * (build.mjs: minified ESM for node20, no keepNames), so the client runs as it ships.
  */
 export async function buildEventSender(outdir: string): Promise<string> {
-  await build({
-    entryPoints: { "events-engine": path.join(ROOT, "bench/events-engine.ts") },
-    outdir,
-    outExtension: { ".js": ".mjs" },
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    mainFields: ["module", "main"],
-    minify: true,
-    legalComments: "none",
-    logLevel: "silent",
-    banner: { js: 'import { createRequire as __c } from "node:module"; const require = __c(import.meta.url);' },
-  });
-  return path.join(outdir, "events-engine.mjs");
+  return (await bundleLikeTheArtifact({ "events-engine": path.join(ROOT, "bench/events-engine.ts") }, outdir))["events-engine"];
 }
 
 /** The floor bundled as run.ts bundles the baselines (esbuild, minified ESM). */
 async function buildFloor(outdir: string): Promise<string> {
-  await build({
-    entryPoints: { floor: path.join(ROOT, "bench/floor/lifx-floor.ts") },
-    outdir,
-    outExtension: { ".js": ".mjs" },
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    mainFields: ["module", "main"],
-    minify: true,
-    logLevel: "silent",
-    banner: { js: 'import { createRequire as __c } from "node:module"; const require = __c(import.meta.url);' },
-  });
-  return path.join(outdir, "floor.mjs");
+  return (await bundleLikeTheArtifact({ floor: path.join(ROOT, "bench/floor/lifx-floor.ts") }, outdir)).floor;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {

@@ -26,10 +26,10 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promise
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { build } from "esbuild";
 import { startMiEmulator, LOCAL_TEST_CREDENTIALS, type MiEmulator } from "../engine/local/mi-emulator.ts";
 import { startDynalite } from "../engine/local/dynalite.ts";
 import { startFakeLifx, lightId, type FakeLifx } from "./fake-lifx.ts";
+import { bundleLikeTheArtifact, lifxBenchEnv } from "./bundle.ts";
 import { COLD_START_CHILD, EMPTY_CHILD } from "./children.ts";
 import { discoveryOnce } from "./discovery.ts";
 import { summarizeProfile, type ProfileSummary } from "./profile.ts";
@@ -88,17 +88,7 @@ type Handler = (event: unknown, context?: unknown) => Promise<any>;
 const context = { getRemainingTimeInMillis: () => 30_000, awsRequestId: "bench" };
 
 function baseEnv(fake: FakeLifx, mi: { url: string }): Record<string, string> {
-  return {
-    AWS_REGION: REGION,
-    AWS_ACCESS_KEY_ID: LOCAL_TEST_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL_TEST_CREDENTIALS.secretAccessKey,
-    C2C_MI_ENDPOINT: mi.url,
-    C2C_VENDOR_ORIGIN: fake.origin,
-    LIFX_API: `${fake.origin}/v1`,
-    C2C_LOG_LEVEL: "error",
-    // The AWS SDK warns once per process about Node 20; keep stderr quiet.
-    AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: "1",
-  };
+  return lifxBenchEnv(fake.origin, mi.url, REGION);
 }
 
 function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
@@ -112,20 +102,7 @@ const request = (operationName: string, token: string, payload: Record<string, u
 
 /** The baselines bundled as a Lambda deployment would bundle them (esbuild, minified ESM). */
 async function buildBaselines(): Promise<{ reference: string; floor: string }> {
-  await build({
-    entryPoints: { reference: path.join(ROOT, "bench/reference/lifx-connector.ts"), floor: path.join(ROOT, "bench/floor/lifx-floor.ts") },
-    outdir: BASELINES,
-    outExtension: { ".js": ".mjs" },
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    mainFields: ["module", "main"],
-    minify: true,
-    logLevel: "silent",
-    banner: { js: 'import { createRequire as __c } from "node:module"; const require = __c(import.meta.url);' },
-  });
-  return { reference: path.join(BASELINES, "reference.mjs"), floor: path.join(BASELINES, "floor.mjs") };
+  return bundleLikeTheArtifact({ reference: path.join(ROOT, "bench/reference/lifx-connector.ts"), floor: path.join(ROOT, "bench/floor/lifx-floor.ts") }, BASELINES);
 }
 
 /** Runs a child Node process; resolves with its stdout. */
