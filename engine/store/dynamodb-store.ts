@@ -7,8 +7,20 @@ import {
   type DynamoDBClientConfig,
 } from "@aws-sdk/client-dynamodb";
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { gunzipSync, gzipSync } from "node:zlib";
 import type { StateStore } from "./store.ts";
 import { checkKey, checkTtl, decodeValue, encodeValue } from "./codec.ts";
+
+/**
+ * Values whose JSON is longer than this are stored gzip-compressed (binary attribute `gz`). Most
+ * state is small; what is not is deferred work: a discovery event of 100 capability reports, the
+ * outbox's events, a hand-off's remaining items, which can pass DynamoDB's 400 KB item limit as
+ * JSON but compress about tenfold.
+ */
+const COMPRESS_ABOVE_CHARS = 64 * 1024;
+
+/** DynamoDB holds 400 KB per item, attribute names and values together: room is left for the rest. */
+export const MAX_STORED_VALUE_BYTES = 390 * 1024;
 
 /** Attribute names of the state table; `expiresAt` is the table's TTL attribute. */
 export const STATE_TABLE_KEY = "pk";
@@ -31,15 +43,19 @@ export class StateStoreError extends Error {
     readonly operation: string,
     /** The backend's error name, e.g. ProvisionedThroughputExceededException. */
     readonly code: string,
+    detail?: string,
   ) {
-    super(`state store ${operation} failed: ${code}`);
+    super(`state store ${operation} failed: ${code}${detail ? ` (${detail})` : ""}`);
     this.name = "StateStoreError";
   }
 }
 
 interface StateItem {
   pk: string;
-  value: string;
+  /** The JSON text of the value; or, for a large value, `gz`. */
+  value?: string;
+  /** The JSON text gzip-compressed, for a value longer than COMPRESS_ABOVE_CHARS. */
+  gz?: Uint8Array;
   /** Counters (`increment`) instead of `value`. */
   count?: number;
   expiresAt?: number;
@@ -80,11 +96,12 @@ export class DynamoDbStateStore implements StateStore {
     checkKey(key);
     const ttl = checkTtl(ttlSeconds, true) as number;
     const nowSeconds = this.nowSeconds();
+    const item = this.item("putIfAbsent", key, encodeValue(value), ttl, nowSeconds);
     try {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: this.item(key, encodeValue(value), ttl, nowSeconds),
+          Item: item,
           ConditionExpression: "attribute_not_exists(#pk) OR #exp <= :now",
           ExpressionAttributeNames: { "#pk": STATE_TABLE_KEY, "#exp": STATE_TABLE_TTL_ATTRIBUTE },
           ExpressionAttributeValues: { ":now": nowSeconds },
@@ -109,11 +126,12 @@ export class DynamoDbStateStore implements StateStore {
     } catch (err) {
       throw new StateStoreError("get", errorName(err));
     }
-    if (!item || (typeof item.value !== "string" && typeof item.count !== "number")) return undefined;
+    if (!item || (typeof item.value !== "string" && !(item.gz instanceof Uint8Array) && typeof item.count !== "number")) return undefined;
     if (typeof item.expiresAt === "number" && item.expiresAt <= this.nowSeconds()) return undefined;
+    if (typeof item.value === "string") return decodeValue<T>(item.value);
+    if (item.gz instanceof Uint8Array) return decodeValue<T>(gunzipSync(item.gz).toString("utf8"));
     // A counter (`increment`) keeps its number in `count`.
-    if (typeof item.value !== "string") return item.count as T;
-    return decodeValue<T>(item.value);
+    return item.count as T;
   }
 
   /**
@@ -169,7 +187,7 @@ export class DynamoDbStateStore implements StateStore {
   async put(key: string, value: unknown, ttlSeconds?: number): Promise<void> {
     checkKey(key);
     const ttl = checkTtl(ttlSeconds, false);
-    const item = this.item(key, encodeValue(value), ttl, this.nowSeconds());
+    const item = this.item("put", key, encodeValue(value), ttl, this.nowSeconds());
     try {
       await this.doc.send(new PutCommand({ TableName: this.tableName, Item: item }));
     } catch (err) {
@@ -195,8 +213,18 @@ export class DynamoDbStateStore implements StateStore {
     return Math.floor(this.now() / 1000);
   }
 
-  private item(key: string, text: string, ttlSeconds: number | undefined, nowSeconds: number): StateItem {
-    const item: StateItem = { pk: key, value: text };
+  private item(operation: string, key: string, text: string, ttlSeconds: number | undefined, nowSeconds: number): StateItem {
+    const item: StateItem = { pk: key };
+    if (text.length <= COMPRESS_ABOVE_CHARS) {
+      item.value = text;
+    } else {
+      const gz = gzipSync(text);
+      // Refused here with its size rather than by DynamoDB's ValidationException, which names neither.
+      if (gz.byteLength > MAX_STORED_VALUE_BYTES) {
+        throw new StateStoreError(operation, "ValueTooLarge", `${Math.ceil(gz.byteLength / 1024)} KB compressed, the table holds ${MAX_STORED_VALUE_BYTES / 1024} KB per item`);
+      }
+      item.gz = gz;
+    }
     // Rounded up so an item never expires before its TTL has fully elapsed.
     if (ttlSeconds !== undefined) item.expiresAt = nowSeconds + Math.ceil(ttlSeconds);
     return item;

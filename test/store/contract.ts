@@ -35,6 +35,15 @@ export function describeStateStoreContract(name: string, factory: StoreFactory):
       expect(await store.get(k("missing"))).toBeUndefined();
     });
 
+    it("holds a large value (deferred work: a discovery event of 100 capability reports is ~300 KB of JSON)", async () => {
+      const devices = Array.from({ length: 3000 }, (_, i) => ({ ConnectorDeviceId: `d073d5${String(i).padStart(6, "0")}`, CapabilityReport: { endpoints: [{ id: "1", clusters: [{ id: "0x0006", attributes: [{ id: "0x0000", value: i % 2 === 0 }] }] }] } }));
+      expect(JSON.stringify(devices).length).toBeGreaterThan(400 * 1024);
+      await store.put(k("big"), { devices }, 60);
+      expect(await store.get(k("big"))).toEqual({ devices });
+      expect(await store.putIfAbsent(k("big2"), { devices }, 60)).toBe(true);
+      expect(await store.get(k("big2"))).toEqual({ devices });
+    });
+
     it("putIfAbsent creates once, then reports the key exists and keeps the first value", async () => {
       expect(await store.putIfAbsent(k("a"), { n: 1 }, 60)).toBe(true);
       expect(await store.putIfAbsent(k("a"), { n: 2 }, 60)).toBe(false);

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { MemoryStateStore } from "../../engine/store/memory-store.ts";
@@ -84,6 +85,26 @@ describe("DynamoDbStateStore specifics", () => {
     expect(await store.get("expired-but-stored")).toBeUndefined();
     expect(await store.putIfAbsent("expired-but-stored", { a: 2 }, 30)).toBe(true);
     expect(await store.get("expired-but-stored")).toEqual({ a: 2 });
+  });
+
+  it("keeps a large value gzip-compressed in one item, and refuses one that cannot fit with its size", async () => {
+    const store = new DynamoDbStateStore({ tableName: TABLE, client });
+    const big = { items: Array.from({ length: 8000 }, (_, i) => ({ id: `light-${i}`, power: i % 3 ? "on" : "off" })) };
+    await store.put("big-value", big, 60);
+    const raw = await client.send(new GetItemCommand({ TableName: TABLE, Key: { pk: { S: "big-value" } } }));
+    expect(raw.Item?.value).toBeUndefined();
+    expect(raw.Item?.gz?.B?.byteLength).toBeLessThan(JSON.stringify(big).length / 5);
+    expect(await store.get("big-value")).toEqual(big);
+    // A small value written over it replaces the whole item.
+    await store.put("big-value", { small: true }, 60);
+    expect(await store.get("big-value")).toEqual({ small: true });
+    // Random text does not compress: over DynamoDB's item limit it is refused, naming the size.
+    const noise = randomBytes(600 * 1024).toString("base64");
+    const err = await store.put("noise", { noise }, 60).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StateStoreError);
+    expect((err as StateStoreError).code).toBe("ValueTooLarge");
+    expect((err as Error).message).toMatch(/put failed: ValueTooLarge \(\d+ KB compressed, the table holds 390 KB per item\)/);
+    await expect(store.putIfAbsent("noise", { noise }, 60)).rejects.toMatchObject({ code: "ValueTooLarge", operation: "putIfAbsent" });
   });
 
   it("createStateTable is idempotent", async () => {
