@@ -777,7 +777,7 @@ ttlSeconds?: number
  */
 pemPath?: string
 /**
- * For senders whose keyId is a path, not a URL: the key is fetched from this origin plus the keyId (`https://key.smartthings.com` + `/pl/useast1/...`). The resulting URL must still be on `allowedHosts`; a keyId that is a full URL is taken as it is.
+ * For senders whose keyId is a path, not a URL: the key is fetched from this origin plus the keyId (`https://keys.vendor.example` + `/pl/useast1/...`). The resulting URL must still be on `allowedHosts`; a keyId that is a full URL is taken as it is.
  */
 baseUrl?: string
 }

@@ -49,7 +49,7 @@ export interface JwtSigning {
 }
 
 /**
- * A draft-cavage HTTP signature as senders such as SmartThings make it: `Digest` (SHA-256 of the
+ * A draft-cavage HTTP signature as senders of that draft make it: `Digest` (SHA-256 of the
  * body) and `Date` set, the listed components signed with a test private key, the parameters in
  * `Authorization: Signature ...` (or a `Signature` header). The receiver's key for `keyId` is
  * `publishedKeyPem`, or the public half of the signing key.
