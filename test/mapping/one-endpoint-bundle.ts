@@ -4,7 +4,7 @@
  * caller continues with the endpoint's own keys at eight spaces. Line numbers in diagnostics stay
  * those of the caller's text, which starts with these 14 lines.
  */
-export function oneEndpointBundleHead(vendorId: string, vendorName: string): string {
+export function oneEndpointBundleHead(vendorId: string, vendorName: string, profile = "p"): string {
   return `apiVersion: c2c.mapping/v1
 vendor: { id: ${vendorId}, name: ${vendorName} }
 api: { baseUrl: "https://api.example.test" }
@@ -16,7 +16,7 @@ operations:
     userId: "'u1'"
     device: { id: id }
 profiles:
-  p:
+  ${profile}:
     match: "true"
     endpoints:
       - id: "1"

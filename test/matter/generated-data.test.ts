@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { MATTER_DATA_FILE, renderMatterData } from "../../scripts/generate-matter-data.ts";
 import { ClusterTable } from "../../engine/matter/cluster-table.ts";
 import { validateMappingText } from "../../engine/mapping/index.ts";
+import { oneEndpointBundleHead } from "../mapping/one-endpoint-bundle.ts";
 
 const table = ClusterTable.default();
 
@@ -86,22 +87,7 @@ describe("generated Matter data", () => {
         return `          ${key}:\n            attributes:\n              ${attr.name}:\n                value: null\n`;
       })
       .join("");
-    const text = `apiVersion: c2c.mapping/v1
-vendor: { id: mem, name: Memory }
-api: { baseUrl: "https://api.example.test" }
-operations:
-  activateUser: { userId: "'u1'" }
-  discoverDevices:
-    list: { method: GET, path: /devices }
-    devices: devices
-    userId: "'u1'"
-    device: { id: id }
-profiles:
-  all:
-    match: "true"
-    endpoints:
-      - id: "1"
-        deviceTypes: ["Air Quality Sensor"]
+    const text = `${oneEndpointBundleHead("mem", "Memory", "all")}        deviceTypes: ["Air Quality Sensor"]
         clusters:
 ${clusters}`;
     const result = validateMappingText(text, "mem/connector.yaml");

@@ -16,6 +16,7 @@ import { createEngine } from "../../engine/handler/create-handler.ts";
 import { MemoryStateStore } from "../../engine/store/memory-store.ts";
 import { memorySink, RedactingLogger, type LogRecord } from "../../engine/log/json-logger.ts";
 import { FixtureHarness, FIXTURE_TOKEN } from "../../engine/testing/fixture-runner.ts";
+import { oneEndpointBundleHead } from "../mapping/one-endpoint-bundle.ts";
 
 const table = ClusterTable.default();
 const typeOf = (cluster: string, attribute: string) => {
@@ -57,22 +58,7 @@ describe("checkValue", () => {
 });
 
 const FILE = "mem/connector.yaml";
-const bundleText = `apiVersion: c2c.mapping/v1
-vendor: { id: mem, name: Memory }
-api: { baseUrl: "https://api.example.test" }
-operations:
-  activateUser: { userId: "'u1'" }
-  discoverDevices:
-    list: { method: GET, path: /devices }
-    devices: devices
-    userId: "'u1'"
-    device: { id: id }
-profiles:
-  light:
-    match: "true"
-    endpoints:
-      - id: "1"
-        deviceTypes: [Dimmable Light]
+const bundleText = `${oneEndpointBundleHead("mem", "Memory", "light")}        deviceTypes: [Dimmable Light]
         clusters:
           OnOff:
             attributes:
